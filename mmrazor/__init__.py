@@ -1,0 +1,52 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""MMRazor: model compression (NAS, pruning, KD, quantization) on MMEngine.
+
+Importing the package is cheap: it checks the installed mmcv and mmengine
+versions (a clear error names the installed and the supported versions),
+and installs the mmcls-on-mmpretrain compatibility layer, which only acts
+when the real ``mmcls`` package is not importable.
+"""
+from mmengine.utils import digit_version
+
+from .version import __version__, version_info
+
+MMCV_MIN = '2.0.0rc1'
+MMCV_MAX = '2.4.0'  # exclusive
+MMENGINE_MIN = '0.7.0'
+MMENGINE_MAX = '1.0.0'  # exclusive
+
+
+def _check_versions() -> None:
+    """Raise one clear error when mmcv or mmengine is out of range."""
+    import mmengine
+    problems = []
+    mmengine_v = digit_version(mmengine.__version__)
+    if not (digit_version(MMENGINE_MIN) <= mmengine_v <
+            digit_version(MMENGINE_MAX)):
+        problems.append(f'mmengine=={mmengine.__version__} is installed, '
+                        f'mmrazor supports {MMENGINE_MIN} <= mmengine < '
+                        f'{MMENGINE_MAX}')
+    try:
+        import mmcv
+    except ImportError:
+        mmcv = None  # mmcv is only needed by the components that use it
+    if mmcv is not None:
+        mmcv_v = digit_version(mmcv.__version__)
+        if not (digit_version(MMCV_MIN) <= mmcv_v < digit_version(MMCV_MAX)):
+            problems.append(f'mmcv=={mmcv.__version__} is installed, '
+                            f'mmrazor supports {MMCV_MIN} <= mmcv < '
+                            f'{MMCV_MAX}')
+    if problems:
+        raise ImportError('Incompatible dependencies for mmrazor '
+                          f'{__version__}: ' + '; '.join(problems) +
+                          '. Install the pinned stack with '
+                          '`bash tools/setup_env.sh`.')
+
+
+_check_versions()
+
+from .utils.mmcls_compat import install_mmcls_compat  # noqa: E402
+
+install_mmcls_compat()
+
+__all__ = ['__version__', 'version_info', 'digit_version']

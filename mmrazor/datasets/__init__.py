@@ -1,0 +1,5 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .digits import DigitsDataset
+from .transforms import *  # noqa: F401,F403
+
+__all__ = ['DigitsDataset']

@@ -1,0 +1,8 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .base import BaseAlgorithm
+from .distill import *  # noqa: F401,F403
+from .nas import *  # noqa: F401,F403
+from .pruning import *  # noqa: F401,F403
+from .quantization import *  # noqa: F401,F403
+
+__all__ = ['BaseAlgorithm']

@@ -1,0 +1,4 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .graph import *  # noqa: F401,F403
+from .quantization import *  # noqa: F401,F403
+from .subnet import *  # noqa: F401,F403

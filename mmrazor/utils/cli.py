@@ -1,0 +1,174 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Shared plumbing of the command-line tools in ``tools/``.
+
+User errors (a missing or broken config, an unknown ``type``, a missing
+optional package, an unsafe checkpoint) are printed as one clear message
+without a Python traceback; ``--debug`` (or ``MMRAZOR_DEBUG=1``) shows the
+traceback.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import Callable, Optional, Sequence
+
+from mmengine.config import Config, ConfigDict, DictAction
+
+DEBUG_ENV = 'MMRAZOR_DEBUG'
+
+
+class ToolError(Exception):
+    """An error caused by the user's input, reported without traceback."""
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug`` and ``--trust-checkpoint`` to a tool's parser."""
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the full traceback of errors (also MMRAZOR_DEBUG=1)')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='allow loading checkpoints that need full unpickling '
+        '(torch.load(weights_only=False)); only for files you trust')
+
+
+def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
+    """Add the usual ``--cfg-options key=value`` argument."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Load a config file and merge ``--cfg-options`` into it.
+
+    Args:
+        path (str): The config file.
+        cfg_options (dict, optional): ``key=value`` overrides.
+
+    Returns:
+        Config: The merged config.
+
+    Raises:
+        ToolError: The file does not exist, does not parse, or an override
+            does not apply; the message names the file or key.
+    """
+    if not osp.isfile(path):
+        raise ToolError(f'config file {path!r} does not exist')
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as e:
+        raise ToolError(f'cannot parse config {path!r}: {e.msg} '
+                        f'(line {e.lineno})') from e
+    except FileNotFoundError as e:
+        raise ToolError(f'cannot load config {path!r}: {e}') from e
+    except Exception as e:  # mmengine raises many kinds
+        raise ToolError(f'cannot load config {path!r}: '
+                        f'{type(e).__name__}: {e}') from e
+    if cfg_options:
+        try:
+            cfg.merge_from_dict(cfg_options)
+        except Exception as e:
+            raise ToolError(f'cannot apply --cfg-options {cfg_options}: '
+                            f'{type(e).__name__}: {e}') from e
+    return cfg
+
+
+def add_checkpoint_state_hook(cfg: Config) -> None:
+    """Append ``mmrazor.CheckpointStateHook`` to ``custom_hooks`` once."""
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    names = {str(h.get('type', '')).split('.')[-1] for h in hooks}
+    if 'CheckpointStateHook' not in names:
+        hooks.append(ConfigDict(type='mmrazor.CheckpointStateHook'))
+    cfg.custom_hooks = hooks
+
+
+def adapt_distributed_to_cpu(cfg: Config, launcher: str) -> None:
+    """Make a multi-process run work on machines without GPUs.
+
+    With no CUDA device, the ``nccl`` backend becomes ``gloo`` and the DDP
+    wrapper gets ``device_ids=None`` (DDP rejects device ids for CPU
+    modules).
+
+    Args:
+        cfg (Config): The config, changed in place.
+        launcher (str): The ``--launcher`` value.
+    """
+    if launcher == 'none':
+        return
+    import torch
+    if torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', ConfigDict())
+    dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict())
+    if dist_cfg.get('backend', 'nccl') == 'nccl':
+        dist_cfg['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg', None)
+    from mmengine.registry import MODEL_WRAPPERS
+    from torch.nn.parallel import DistributedDataParallel
+    wrapper_type = (wrapper or {}).get('type', 'MMDistributedDataParallel')
+    cls = MODEL_WRAPPERS.get(wrapper_type) if isinstance(
+        wrapper_type, str) else wrapper_type
+    if cls is not None and issubclass(cls, DistributedDataParallel):
+        wrapper = ConfigDict(wrapper or {})
+        wrapper.setdefault('type', wrapper_type)
+        wrapper.setdefault('device_ids', None)
+        if 'find_unused_parameters' not in wrapper and \
+                'find_unused_parameters' in cfg:
+            wrapper['find_unused_parameters'] = cfg.find_unused_parameters
+        cfg.model_wrapper_cfg = wrapper
+
+
+def _user_error_message(exc: BaseException) -> Optional[str]:
+    from mmrazor.registry.build_errors import translate_key_error
+    if isinstance(exc, ToolError):
+        return str(exc)
+    better = translate_key_error(exc)
+    if better is not None:
+        return str(better)
+    try:
+        from mmrazor.engine.runner.checkpoint import UnsafeCheckpointError
+        if isinstance(exc, UnsafeCheckpointError):
+            return str(exc)
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(exc, ImportError) and 'pip install' in str(exc):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return str(exc)
+    return None
+
+
+def run_tool(main: Callable[[], None],
+             argv: Optional[Sequence[str]] = None) -> None:
+    """Run a tool's ``main`` and report user errors without traceback.
+
+    Args:
+        main (Callable): The tool's entry point.
+        argv (Sequence[str], optional): Defaults to ``sys.argv``.
+    """
+    argv = sys.argv if argv is None else argv
+    debug = '--debug' in argv or os.environ.get(DEBUG_ENV, '') not in (
+        '', '0')
+    if '--trust-checkpoint' in argv:
+        from mmrazor.engine.runner.checkpoint import TRUST_ENV
+        os.environ[TRUST_ENV] = '1'
+    try:
+        main()
+    except Exception as exc:
+        message = _user_error_message(exc)
+        if debug or message is None:
+            raise
+        tool = osp.basename(argv[0]) if argv else 'mmrazor'
+        print(f'{tool}: error: {message}\n(run with --debug for the '
+              'traceback)', file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,113 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+import argparse
+import logging
+import os
+import os.path as osp
+
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from mmrazor.registry import RUNNERS
+from mmrazor.utils import register_all_modules
+from mmrazor.utils.cli import (ToolError, add_cfg_options_arg,
+                               add_checkpoint_state_hook, add_common_args,
+                               adapt_distributed_to_cpu, load_config,
+                               run_tool)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train an algorithm')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='enable automatically scaling LR.')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='resume from the latest checkpoint in the work_dir '
+        'automatically')
+    add_cfg_options_arg(parser)
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank, older ones --local_rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_common_args(parser)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    register_all_modules(False)
+
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+
+    # work_dir is determined in this priority: CLI > config > default
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    # enable automatic-mixed-precision training
+    if args.amp is True:
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if optim_wrapper not in ['OptimWrapper', 'AmpOptimWrapper']:
+            raise ToolError('--amp is only supported with OptimWrapper, the '
+                            f'config uses {optim_wrapper!r}')
+        if 'constructor' not in cfg.optim_wrapper:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:
+            for key in cfg.optim_wrapper:
+                if isinstance(cfg.optim_wrapper[key], dict) and \
+                        'optimizer' in cfg.optim_wrapper[key]:
+                    cfg.optim_wrapper[key].type = 'AmpOptimWrapper'
+                    cfg.optim_wrapper[key].loss_scale = 'dynamic'
+
+    # enable automatically scaling LR
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' in cfg and \
+                'enable' in cfg.auto_scale_lr and \
+                'base_batch_size' in cfg.auto_scale_lr:
+            cfg.auto_scale_lr.enable = True
+        else:
+            raise ToolError('Can not find "auto_scale_lr" or '
+                            '"auto_scale_lr.enable" or '
+                            '"auto_scale_lr.base_batch_size" in your'
+                            ' configuration file.')
+
+    cfg.resume = args.resume or cfg.get('resume', False)
+    add_checkpoint_state_hook(cfg)
+    adapt_distributed_to_cpu(cfg, args.launcher)
+
+    # build the runner from config
+    if 'runner_type' not in cfg:
+        # build the default runner
+        runner = Runner.from_cfg(cfg)
+    else:
+        # build customized runner from the registry
+        # if 'runner_type' is set in the cfg
+        runner = RUNNERS.build(cfg)
+
+    print_log(f'work_dir: {osp.abspath(cfg.work_dir)}', logger='current',
+              level=logging.DEBUG)
+    # start training
+    runner.train()
+
+
+if __name__ == '__main__':
+    run_tool(main)
