@@ -6,6 +6,8 @@ versions (a clear error names the installed and the supported versions),
 and installs the mmcls-on-mmpretrain compatibility layer, which only acts
 when the real ``mmcls`` package is not importable.
 """
+import warnings
+
 from mmengine.utils import digit_version
 
 from .version import __version__, version_info
@@ -44,6 +46,11 @@ def _check_versions() -> None:
 
 
 _check_versions()
+
+# MMEngine imports pkg_resources lazily to resolve `pkg::` config prefixes;
+# its deprecation notice is noise for our users (setuptools is pinned).
+warnings.filterwarnings(
+    'ignore', message='pkg_resources is deprecated', category=UserWarning)
 
 from .utils.mmcls_compat import install_mmcls_compat  # noqa: E402
 

@@ -95,9 +95,11 @@ def add_checkpoint_state_hook(cfg: Config) -> None:
 def adapt_distributed_to_cpu(cfg: Config, launcher: str) -> None:
     """Make a multi-process run work on machines without GPUs.
 
-    With no CUDA device, the ``nccl`` backend becomes ``gloo`` and the DDP
+    With no CUDA device, the ``nccl`` backend becomes ``gloo``, the DDP
     wrapper gets ``device_ids=None`` (DDP rejects device ids for CPU
-    modules).
+    modules) and, for the ``pytorch`` launcher, the process group is
+    initialised here (MMEngine's ``init_dist`` calls
+    ``torch.cuda.set_device`` unconditionally).
 
     Args:
         cfg (Config): The config, changed in place.
@@ -126,6 +128,13 @@ def adapt_distributed_to_cpu(cfg: Config, launcher: str) -> None:
                 'find_unused_parameters' in cfg:
             wrapper['find_unused_parameters'] = cfg.find_unused_parameters
         cfg.model_wrapper_cfg = wrapper
+    import torch.distributed as torch_dist
+    if launcher == 'pytorch' and not torch_dist.is_initialized():
+        kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
+        if isinstance(kwargs.get('timeout'), (int, float)):
+            import datetime
+            kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+        torch_dist.init_process_group(backend=dist_cfg['backend'], **kwargs)
 
 
 def _user_error_message(exc: BaseException) -> Optional[str]:

@@ -1,1 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .base_mutable import BaseMutable  # noqa: F401
+from .derived_mutable import DerivedMethodMixin, DerivedMutable  # noqa: F401
+from .mutable_module import *  # noqa: F401,F403
+from .mutable_value import *  # noqa: F401,F403
+from .mutable_channel import *  # noqa: F401,F403

@@ -1,1 +1,3 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .bricks import *  # noqa: F401,F403
+from .mixins import *  # noqa: F401,F403

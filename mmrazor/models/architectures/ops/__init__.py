@@ -1,1 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .base import BaseOP
+from .common import Identity
+from .efficientnet_series import ConvBnAct, DepthwiseSeparableConv
+from .mobilenet_series import MBBlock, ShortcutLayer
+from .shufflenet_series import ShuffleBlock, ShuffleXception
+
+__all__ = [
+    'BaseOP', 'Identity', 'ConvBnAct', 'DepthwiseSeparableConv', 'MBBlock',
+    'ShortcutLayer', 'ShuffleBlock', 'ShuffleXception'
+]

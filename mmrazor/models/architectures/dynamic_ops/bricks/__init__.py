@@ -1,0 +1,14 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .dynamic_container import DynamicSequential
+from .dynamic_conv import DynamicConv2d, DynamicConv2dAdaptivePadding
+from .dynamic_linear import DynamicLinear
+from .dynamic_norm import (DynamicBatchNorm1d, DynamicBatchNorm2d,
+                           DynamicBatchNorm3d, DynamicBatchNormXd,
+                           DynamicLayerNorm, DynamicSyncBatchNorm)
+
+__all__ = [
+    'DynamicConv2d', 'DynamicConv2dAdaptivePadding', 'DynamicLinear',
+    'DynamicBatchNorm1d', 'DynamicBatchNorm2d', 'DynamicBatchNorm3d',
+    'DynamicBatchNormXd', 'DynamicSyncBatchNorm', 'DynamicLayerNorm',
+    'DynamicSequential'
+]

@@ -1,0 +1,112 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Dynamic convolutions."""
+import math
+from typing import Callable
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mmrazor.registry import MODELS
+from ..mixins.dynamic_conv_mixins import DynamicConvMixin
+
+
+@MODELS.register_module()
+class DynamicConv2d(nn.Conv2d, DynamicConvMixin):
+    """``nn.Conv2d`` whose input/output channels follow mutable channels.
+
+    Example:
+        >>> conv = DynamicConv2d(8, 16, 3, padding=1)
+        >>> # register ``MutableChannelContainer`` s, then forward
+    """
+
+    accepted_mutable_attrs = {'in_channels', 'out_channels'}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mutable_attrs = nn.ModuleDict()
+
+    @classmethod
+    def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2d':
+        """Build from ``module`` with its weights."""
+        new = cls(
+            in_channels=module.in_channels,
+            out_channels=module.out_channels,
+            kernel_size=module.kernel_size,
+            stride=module.stride,
+            padding=module.padding,
+            dilation=module.dilation,
+            groups=module.groups,
+            bias=module.bias is not None,
+            padding_mode=module.padding_mode)
+        new = new.to(module.weight.device, module.weight.dtype)
+        return cls._copy_state(module, new)
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return nn.Conv2d
+
+    def _conv(self, x: Tensor, weight: Tensor, bias, groups: int) -> Tensor:
+        if self.padding_mode != 'zeros':
+            x = F.pad(x, self._reversed_padding_repeated_twice,
+                      mode=self.padding_mode)
+            return F.conv2d(x, weight, bias, self.stride, 0, self.dilation,
+                            groups)
+        return F.conv2d(x, weight, bias, self.stride, self.padding,
+                        self.dilation, groups)
+
+    def forward(self, x: Tensor) -> Tensor:
+        weight, bias, groups = self.get_dynamic_params()
+        return self._conv(x, weight, bias, groups)
+
+
+class DynamicConv2dAdaptivePadding(DynamicConv2d):
+    """Dynamic version of mmcv ``Conv2dAdaptivePadding`` ('same' padding
+    computed from the input size)."""
+
+    @property
+    def static_op_factory(self) -> Callable:
+        from mmcv.cnn.bricks.conv2d_adaptive_padding import \
+            Conv2dAdaptivePadding
+        return Conv2dAdaptivePadding
+
+    @classmethod
+    def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2dAdaptivePadding':
+        new = cls(
+            in_channels=module.in_channels,
+            out_channels=module.out_channels,
+            kernel_size=module.kernel_size,
+            stride=module.stride,
+            padding=module.padding,
+            dilation=module.dilation,
+            groups=module.groups,
+            bias=module.bias is not None)
+        return cls._copy_state(module, new)
+
+    def _build_static(self, weight, bias, groups):
+        return self.static_op_factory(
+            in_channels=weight.shape[1] * groups,
+            out_channels=weight.shape[0],
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=groups,
+            bias=bias is not None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        weight, bias, groups = self.get_dynamic_params()
+        img_h, img_w = x.size()[-2:]
+        kernel_h, kernel_w = weight.size()[-2:]
+        stride_h, stride_w = self.stride
+        output_h = math.ceil(img_h / stride_h)
+        output_w = math.ceil(img_w / stride_w)
+        pad_h = max((output_h - 1) * self.stride[0] +
+                    (kernel_h - 1) * self.dilation[0] + 1 - img_h, 0)
+        pad_w = max((output_w - 1) * self.stride[1] +
+                    (kernel_w - 1) * self.dilation[1] + 1 - img_w, 0)
+        if pad_h > 0 or pad_w > 0:
+            x = F.pad(x, [
+                pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2
+            ])
+        return F.conv2d(x, weight, bias, self.stride, self.padding,
+                        self.dilation, groups)

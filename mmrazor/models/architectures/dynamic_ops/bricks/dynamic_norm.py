@@ -1,0 +1,142 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Dynamic normalisation layers."""
+from typing import Callable
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmrazor.registry import MODELS
+from ..mixins.dynamic_mixins import DynamicBatchNormMixin, \
+    DynamicLayerNormMixin
+
+
+class _DynamicBatchNorm(_BatchNorm, DynamicBatchNormMixin):
+    """Common part of the dynamic batch norms."""
+
+    accepted_mutable_attrs = {'num_features'}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mutable_attrs = nn.ModuleDict()
+
+    @classmethod
+    def convert_from(cls, module: _BatchNorm):
+        """Build from ``module`` with its weights and statistics."""
+        new = cls(module.num_features, module.eps, module.momentum,
+                  module.affine, module.track_running_stats)
+        if module.weight is not None:
+            new = new.to(module.weight.device, module.weight.dtype)
+        return cls._copy_state(module, new)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_input_dim(x)
+        return self._dynamic_bn_forward(x)
+
+
+@MODELS.register_module()
+class DynamicBatchNorm1d(_DynamicBatchNorm):
+    """Dynamic ``nn.BatchNorm1d``."""
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return nn.BatchNorm1d
+
+    def _check_input_dim(self, x: Tensor) -> None:
+        if x.dim() not in (2, 3):
+            raise ValueError(f'expected 2D or 3D input (got {x.dim()}D)')
+
+
+@MODELS.register_module()
+class DynamicBatchNorm2d(_DynamicBatchNorm):
+    """Dynamic ``nn.BatchNorm2d``."""
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return nn.BatchNorm2d
+
+    def _check_input_dim(self, x: Tensor) -> None:
+        if x.dim() != 4:
+            raise ValueError(f'expected 4D input (got {x.dim()}D)')
+
+
+@MODELS.register_module()
+class DynamicBatchNorm3d(_DynamicBatchNorm):
+    """Dynamic ``nn.BatchNorm3d``."""
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return nn.BatchNorm3d
+
+    def _check_input_dim(self, x: Tensor) -> None:
+        if x.dim() != 5:
+            raise ValueError(f'expected 5D input (got {x.dim()}D)')
+
+
+class DynamicBatchNormXd(_DynamicBatchNorm):
+    """Dynamic mmengine ``_BatchNormXd`` (any input dim)."""
+
+    @property
+    def static_op_factory(self) -> Callable:
+        from mmengine.model.utils import _BatchNormXd
+        return _BatchNormXd
+
+    def _check_input_dim(self, x: Tensor) -> None:
+        return
+
+
+class DynamicSyncBatchNorm(_DynamicBatchNorm):
+    """Dynamic ``nn.SyncBatchNorm``.
+
+    Outside a distributed run it normalises like a plain batch norm.
+    """
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return nn.SyncBatchNorm
+
+    def _check_input_dim(self, x: Tensor) -> None:
+        if x.dim() < 2:
+            raise ValueError(f'expected at least 2D input (got {x.dim()}D)')
+
+    def forward(self, x: Tensor) -> Tensor:
+        import torch.distributed as dist
+        if self.training and dist.is_available() and dist.is_initialized() \
+                and dist.get_world_size() > 1:
+            rm, rv, w, b, mask = self.get_dynamic_params()
+            sync = nn.SyncBatchNorm(
+                w.numel() if w is not None else self.num_features,
+                self.eps, self.momentum, self.affine,
+                self.track_running_stats).to(x.device)
+            if w is not None:
+                sync.weight, sync.bias = nn.Parameter(w), nn.Parameter(b)
+            return sync(x)
+        return self._dynamic_bn_forward(x)
+
+
+@MODELS.register_module()
+class DynamicLayerNorm(nn.LayerNorm, DynamicLayerNormMixin):
+    """Dynamic ``nn.LayerNorm`` (prunes the last normalised dim)."""
+
+    accepted_mutable_attrs = {'num_features'}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mutable_attrs = nn.ModuleDict()
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return nn.LayerNorm
+
+    @classmethod
+    def convert_from(cls, module: nn.LayerNorm) -> 'DynamicLayerNorm':
+        """Build from ``module`` with its weights."""
+        new = cls(module.normalized_shape, module.eps,
+                  module.elementwise_affine)
+        if module.weight is not None:
+            new = new.to(module.weight.device, module.weight.dtype)
+        return cls._copy_state(module, new)
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape, w, b = self.get_dynamic_params()
+        return F.layer_norm(x, shape, w, b, self.eps)

@@ -1,0 +1,10 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .dynamic_conv_mixins import DynamicConvMixin
+from .dynamic_mixins import (DynamicBatchNormMixin, DynamicChannelMixin,
+                             DynamicLayerNormMixin, DynamicLinearMixin,
+                             DynamicMixin)
+
+__all__ = [
+    'DynamicMixin', 'DynamicChannelMixin', 'DynamicBatchNormMixin',
+    'DynamicLinearMixin', 'DynamicConvMixin', 'DynamicLayerNormMixin'
+]

@@ -1,0 +1,14 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .base_mutable_channel import BaseMutableChannel
+from .mutable_channel_container import MutableChannelContainer
+from .oneshot_mutable_channel import OneShotMutableChannel
+from .sequential_mutable_channel import (SequentialMutableChannel,
+                                         SquentialMutableChannel)
+from .simple_mutable_channel import SimpleMutableChannel
+from .units import *  # noqa: F401,F403
+
+__all__ = [
+    'BaseMutableChannel', 'MutableChannelContainer', 'OneShotMutableChannel',
+    'SequentialMutableChannel', 'SquentialMutableChannel',
+    'SimpleMutableChannel'
+]

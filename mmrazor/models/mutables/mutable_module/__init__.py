@@ -1,0 +1,9 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .mutable_module import MutableModule
+from .one_shot_mutable_module import (OneShotMutableModule, OneShotMutableOP,
+                                      OneShotProbMutableOP)
+
+__all__ = [
+    'MutableModule', 'OneShotMutableModule', 'OneShotMutableOP',
+    'OneShotProbMutableOP'
+]

@@ -1,0 +1,150 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+import copy
+import os
+import os.path as osp
+import tempfile
+import warnings
+from typing import Any, Union
+
+import torch
+import torch.nn as nn
+
+from mmrazor.structures.quantization.torch_ao import FakeQuantizeBase
+from .optim_utils import ONNXOptimUtils
+
+_ONNX_QRANGES = ((0, 255), (-128, 127), (0, 127))
+
+
+def _prepare_for_onnx(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` whose fake-quants ONNX QDQ can express.
+
+    The symmetric signed range ``[-127, 127]`` is widened to ``[-128, 127]``
+    (values quantized with a symmetric scale never reach -128, so nothing
+    changes numerically). Other non-8-bit ranges cannot be expressed by
+    ``QuantizeLinear`` and raise.
+    """
+    model = copy.deepcopy(model).eval()
+    for name, module in model.named_modules():
+        if not isinstance(module, FakeQuantizeBase):
+            continue
+        if not hasattr(module, 'quant_min'):
+            continue
+        qrange = (int(module.quant_min), int(module.quant_max))
+        if qrange == (-127, 127):
+            module.quant_min = -128
+            if hasattr(module, 'activation_post_process'):
+                module.activation_post_process.quant_min = -128
+        elif qrange not in _ONNX_QRANGES and \
+                bool(module.fake_quant_enabled[0]):
+            raise ValueError(
+                f'{name}: quantization range {qrange} cannot be exported to '
+                f'ONNX QuantizeLinear (allowed: {_ONNX_QRANGES}); only 8-bit '
+                'models can be exported')
+        module.disable_observer()
+    return model
+
+
+def export_qdq_onnx(model: nn.Module,
+                    args: Any,
+                    output_path: str,
+                    opset_version: int = 13,
+                    **kwargs) -> str:
+    """Export ``model`` with its fake-quants as QuantizeLinear /
+    DequantizeLinear pairs (TorchScript exporter; written atomically).
+
+    Args:
+        model (nn.Module): A deploy model.
+        args (Any): Example inputs (a tensor or tuple).
+        output_path (str): Target file.
+        opset_version (int): >= 13 for per-channel weights.
+        **kwargs: Passed to ``torch.onnx.export``.
+
+    Returns:
+        str: ``output_path``.
+    """
+    if opset_version < 13:
+        raise ValueError('opset_version must be >= 13 for per-channel '
+                         f'QuantizeLinear, got {opset_version}')
+    model = _prepare_for_onnx(model)
+    if isinstance(args, torch.Tensor):
+        args = (args, )
+    out_dir = osp.dirname(osp.abspath(output_path))
+    os.makedirs(out_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix='.onnx', dir=out_dir)
+    os.close(fd)
+    kwargs.setdefault('input_names', ['input'])
+    kwargs.setdefault('output_names', ['output'])
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', category=DeprecationWarning)
+            warnings.filterwarnings('ignore', category=FutureWarning)
+            warnings.filterwarnings('ignore', category=UserWarning)
+            with torch.no_grad():
+                torch.onnx.export(
+                    model,
+                    args,
+                    tmp,
+                    opset_version=opset_version,
+                    dynamo=False,
+                    **kwargs)
+        os.replace(tmp, output_path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+    return output_path
+
+
+class BaseQuantizeExportor:
+    """Base of the ONNX post-processors of the quantizers.
+
+    Args:
+        onnx_model (str | onnx.ModelProto): The QDQ ONNX model (or path).
+        export_path (str): Where :meth:`export` writes the result.
+    """
+
+    optimizer = ONNXOptimUtils
+
+    def __init__(self, onnx_model: Union[str, Any], export_path: str):
+        import onnx
+        if isinstance(onnx_model, str):
+            onnx_model = onnx.load(onnx_model)
+        self.onnx_model = onnx_model
+        self.export_path = export_path
+        self._init_mappings()
+
+    def _init_mappings(self) -> None:
+        self.name2data = self.optimizer.map_name_and_data(self.onnx_model)
+        self.output2node = self.optimizer.map_output_and_node(
+            self.onnx_model)
+        self.input2node = self.optimizer.map_input_and_node(self.onnx_model)
+
+    def qdq_pairs(self):
+        """``[(QuantizeLinear, [DequantizeLinear...])]`` of the graph."""
+        pairs = []
+        for node in self.onnx_model.graph.node:
+            if node.op_type != 'QuantizeLinear':
+                continue
+            consumers = self.input2node.get(node.output[0], [])
+            dqs = [c for c in consumers if c.op_type == 'DequantizeLinear']
+            if dqs and len(dqs) == len(consumers):
+                pairs.append((node, dqs))
+        return pairs
+
+    def save(self) -> str:
+        """Check and write the model atomically to ``export_path``."""
+        import onnx
+        out_dir = osp.dirname(osp.abspath(self.export_path))
+        os.makedirs(out_dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix='.onnx', dir=out_dir)
+        os.close(fd)
+        try:
+            onnx.save(self.onnx_model, tmp)
+            os.replace(tmp, self.export_path)
+        finally:
+            if osp.exists(tmp):
+                os.remove(tmp)
+        return self.export_path
+
+    def export(self) -> str:
+        """Post-process and save; subclasses transform the graph first."""
+        return self.save()

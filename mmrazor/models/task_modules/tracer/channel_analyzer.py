@@ -1,0 +1,350 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Automatic channel-dependency analysis for pruning."""
+import copy
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from torch import nn
+
+from mmrazor.registry import TASK_UTILS
+from mmrazor.utils import print_log
+
+
+class AnalysisResult(dict):
+    """The unit configs (a plain ``{unit_name: unit_cfg}`` dict) with the
+    analysis report attached as ``.report``."""
+
+    report: 'ChannelAnalysisReport'
+
+
+class ChannelAnalysisReport:
+    """What the analysis found and what it could not handle.
+
+    Attributes:
+        unsupported (list): ``{'node', 'op', 'module', 'reason'}`` for every
+            op whose channel behaviour is unknown (its channels are kept).
+        rejected (list): ``{'unit', 'num_channels', 'reasons'}`` for channel
+            groups that can not be pruned.
+        dropped (list): ``{'unit', 'reason'}`` for units removed because a
+            pruned forward failed.
+        notes (list): Other remarks (e.g. parts of a model not traced).
+        num_units (int): Number of prunable units.
+        prunable_channels / total_channels (int): Channel counts.
+        time (float): Wall time of the analysis in seconds.
+    """
+
+    def __init__(self) -> None:
+        self.unsupported: List[Dict] = []
+        self.rejected: List[Dict] = []
+        self.dropped: List[Dict] = []
+        self.notes: List[str] = []
+        self.num_units = 0
+        self.prunable_channels = 0
+        self.total_channels = 0
+        self.time = 0.0
+
+    @property
+    def prunable_share(self) -> float:
+        if not self.total_channels:
+            return 0.0
+        return self.prunable_channels / self.total_channels
+
+    @property
+    def all_supported(self) -> bool:
+        return not self.unsupported and not self.dropped
+
+    def format(self, max_rows: int = 30) -> str:
+        """A human-readable summary."""
+        lines = [
+            f'channel analysis: {self.num_units} prunable units, '
+            f'{self.prunable_channels}/{self.total_channels} channels '
+            f'({100 * self.prunable_share:.1f} %) prunable, '
+            f'{len(self.unsupported)} unsupported ops, '
+            f'{len(self.rejected)} non-prunable groups, '
+            f'{self.time:.2f} s'
+        ]
+        if self.unsupported:
+            lines.append('unsupported ops (their channels are kept):')
+            lines.append('  node | op | module | reason')
+            for u in self.unsupported[:max_rows]:
+                lines.append(f"  {u['node']} | {u['op']} | "
+                             f"{u['module'] or '-'} | {u['reason']}")
+            if len(self.unsupported) > max_rows:
+                lines.append(f'  ... {len(self.unsupported) - max_rows} '
+                             'more')
+        for d in self.dropped:
+            lines.append(f"dropped unit {d['unit']}: {d['reason']}")
+        for n in self.notes:
+            lines.append(f'note: {n}')
+        return '\n'.join(lines)
+
+    def to_dict(self) -> Dict:
+        return dict(
+            unsupported=self.unsupported,
+            rejected=self.rejected,
+            dropped=self.dropped,
+            notes=self.notes,
+            num_units=self.num_units,
+            prunable_channels=self.prunable_channels,
+            total_channels=self.total_channels,
+            time=self.time)
+
+
+class _Forward(nn.Module):
+    """Wraps a model so that its demo forward takes one tensor."""
+
+    def __init__(self, model: nn.Module, data: Any, mode: str) -> None:
+        super().__init__()
+        self.model = model
+        self._data = data
+        self._mode = mode
+
+    def forward(self, inputs):
+        if self._mode == 'plain':
+            return self.model(inputs)
+        if self._mode == 'two_stage':
+            feats = self.model.extract_feat(inputs)
+            return feats, self.model.rpn_head(feats)
+        return self.model(inputs, self._data.get('data_samples'),
+                          mode=self._data.get('mode', 'tensor'))
+
+
+def _wrap(model: nn.Module, data: Any) -> Tuple[_Forward, torch.Tensor,
+                                                List[str]]:
+    notes = []
+    if isinstance(data, dict):
+        inputs = data['inputs']
+        mode = 'mm'
+        if hasattr(model, 'roi_head') and hasattr(model, 'rpn_head') and \
+                hasattr(model, 'extract_feat'):
+            mode = 'two_stage'
+            notes.append('two-stage detector: backbone, neck and rpn_head '
+                         'are analysed; roi_head needs proposals and is '
+                         'not traced, so its modules are not pruned')
+        return _Forward(model, data, mode), inputs, notes
+    return _Forward(model, None, 'plain'), data, notes
+
+
+def _revert_sync_bn(model: nn.Module) -> nn.Module:
+    try:
+        from mmengine.model import revert_sync_batchnorm
+        return revert_sync_batchnorm(model)
+    except ImportError:  # pragma: no cover
+        return model
+
+
+def _structure(out: Any) -> Any:
+    if isinstance(out, torch.Tensor):
+        return tuple(out.shape)
+    if isinstance(out, (list, tuple)):
+        return tuple(_structure(o) for o in out)
+    if isinstance(out, dict):
+        return tuple((k, _structure(v)) for k, v in out.items())
+    return type(out).__name__
+
+
+@TASK_UTILS.register_module()
+class ChannelAnalyzer:
+    """Finds the channel units of a model for pruning.
+
+    It traces the model (torch.fx by default), propagates channel
+    dependencies through every op (residual adds, concat, split/chunk,
+    depthwise convs, shared modules, flatten into Linear, ...) and emits
+    one unit config per group of channels that must be pruned together.
+    Ops whose channel behaviour is unknown make the channels they touch
+    non-prunable and are listed in the report (``result.report``). Finally
+    the candidate units are pruned in a deep copy and forwarded; units
+    whose pruning breaks the forward are dropped (and reported).
+
+    Args:
+        demo_input (tuple | dict | BaseDemoInput): Input shape, a demo
+            input config or instance. Defaults to ``(1, 3, 224, 224)``.
+        tracer_type (str): 'FxTracer' (default) or 'BackwardTracer'.
+        leaf_modules (Sequence[str]): Module paths or class names traced
+            as opaque ops (their channels are kept).
+        autowrap_functions (Sequence): Functions not traced into.
+        check_forward (bool): Verify the units by a pruned forward.
+            Defaults to True.
+        progress (bool, optional): Show a progress bar; None shows it for
+            graphs of more than 2000 ops.
+        verbose (bool): Log the report. Defaults to False.
+    """
+
+    def __init__(self,
+                 demo_input: Union[Sequence[int], Dict, Any] = (1, 3, 224,
+                                                                224),
+                 tracer_type: str = 'FxTracer',
+                 leaf_modules: Sequence[str] = (),
+                 autowrap_functions: Sequence = (),
+                 check_forward: bool = True,
+                 progress: Optional[bool] = None,
+                 verbose: bool = False) -> None:
+        from mmrazor.models.task_modules.demo_inputs import \
+            build_demo_input
+        if tracer_type not in ('FxTracer', 'BackwardTracer'):
+            raise ValueError("tracer_type must be 'FxTracer' or "
+                             f"'BackwardTracer', got {tracer_type!r}")
+        self.demo_input = build_demo_input(demo_input)
+        self.tracer_type = tracer_type
+        self.leaf_modules = list(leaf_modules)
+        self.autowrap_functions = list(autowrap_functions)
+        self.check_forward = check_forward
+        self.progress = progress
+        self.verbose = verbose
+        self.report: Optional[ChannelAnalysisReport] = None
+
+    # ------------------------------------------------------------------ api
+    def analyze(self, model: nn.Module) -> AnalysisResult:
+        """Unit configs of ``model``.
+
+        Args:
+            model (nn.Module): The model (not modified).
+
+        Returns:
+            AnalysisResult: ``{unit_name: {'init_args': {...}, 'channels':
+            {...}, 'choice': 1.0}}`` with ``.report`` attached.
+        """
+        start = time.perf_counter()
+        from mmrazor.models.algorithms.base import BaseAlgorithm
+        if isinstance(model, BaseAlgorithm):
+            model = model.architecture
+        report = ChannelAnalysisReport()
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                data = self.demo_input.get_data(model, training=False)
+                graph, notes = self._build_graph(model, data)
+            report.notes.extend(notes)
+            from mmrazor.structures.graph import ChannelGraph
+            progress = self.progress if self.progress is not None else \
+                len(graph) > 2000
+            cgraph = ChannelGraph(graph, progress=progress).propagate()
+            units, rejected = cgraph.generate_units_config()
+            report.unsupported = cgraph.unsupported
+            report.rejected = rejected
+            if self.check_forward and units:
+                units = self._check_units(model, data, units, report)
+        finally:
+            model.train(was_training)
+        result = AnalysisResult()
+        for name, cfg in units.items():
+            n = cfg['init_args']['num_channels']
+            result[name] = dict(
+                init_args=dict(
+                    num_channels=n,
+                    choice_mode='number',
+                    divisor=1,
+                    min_value=1,
+                    min_ratio=0.9),
+                channels=cfg['channels'],
+                choice=n)
+        report.num_units = len(result)
+        report.prunable_channels = sum(
+            c['init_args']['num_channels'] for c in result.values())
+        report.total_channels = report.prunable_channels + sum(
+            r['num_channels'] for r in report.rejected) + sum(
+                d.get('num_channels', 0) for d in report.dropped)
+        report.time = time.perf_counter() - start
+        result.report = report
+        self.report = report
+        if self.verbose or report.unsupported:
+            print_log(report.format(), logger='current')
+        return result
+
+    # ------------------------------------------------------------ internals
+    def _build_graph(self, model: nn.Module, data: Any):
+        if self.tracer_type == 'BackwardTracer':
+            from .backward_tracer import BackwardTracer
+            graph, notes = BackwardTracer().trace_module_graph(
+                model, data, _wrap)
+            return graph, notes
+        from mmrazor.structures.graph import ModuleGraph
+        from .fx.fx_tracer import (FxTracer, ValueRecorder,
+                                   trace_to_graph_module)
+        wrapper, inputs, notes = _wrap(model, data)
+        leaf = ['model.' + p if '.' in p or p in dict(
+            model.named_modules()) else p for p in self.leaf_modules]
+        tracer = FxTracer(
+            autowrap_functions=self.autowrap_functions, leaf_module=leaf)
+        gm = trace_to_graph_module(wrapper, tracer, prefix='model.')
+        recorder = ValueRecorder(gm)
+        recorder.run(inputs)
+        graph = ModuleGraph.init_from_fx_graph(
+            gm, recorder.values, prefix='model.')
+        return graph, notes
+
+    def _check_units(self, model: nn.Module, data: Any, units: Dict,
+                     report: ChannelAnalysisReport) -> Dict:
+        from mmrazor.models.mutables import SequentialMutableChannelUnit
+        model_copy = _revert_sync_bn(copy.deepcopy(model))
+        wrapper, inputs, _ = _wrap(model_copy, data)
+        with torch.no_grad():
+            expected = _structure(wrapper(inputs))
+        built: Dict[str, Any] = {}
+        for name, cfg in units.items():
+            try:
+                unit = SequentialMutableChannelUnit.init_from_cfg(
+                    model_copy, dict(init_args=cfg['init_args'],
+                                     channels=cfg['channels']))
+                unit.prepare_for_pruning(model_copy)
+                built[name] = unit
+            except Exception as e:  # noqa: BLE001
+                report.dropped.append(
+                    dict(unit=name,
+                         num_channels=cfg['init_args']['num_channels'],
+                         reason=f'preparing failed: {e}'))
+        names = list(built)
+        # distinct choices so that wrongly separated units clash
+        choice = {}
+        for i, name in enumerate(names):
+            n = built[name].num_channels
+            ratio = 0.35 + 0.45 * ((i * 7919) % 97) / 97
+            choice[name] = max(1, min(n - 1, int(round(n * ratio)))) \
+                if n > 1 else 1
+
+        def run(subset: List[str]) -> Optional[str]:
+            subset_set = set(subset)
+            for name in names:
+                unit = built[name]
+                unit.current_choice = choice[name] if name in subset_set \
+                    else unit.num_channels
+            try:
+                with torch.no_grad():
+                    out = wrapper(inputs)
+            except Exception as e:  # noqa: BLE001
+                return f'{type(e).__name__}: {str(e)[:200]}'
+            got = _structure(out)
+            if got != expected:
+                return 'output structure changed when pruned'
+            return None
+
+        bad: Dict[str, str] = {}
+
+        def bisect(subset: List[str]) -> None:
+            err = run(subset)
+            if err is None:
+                return
+            if len(subset) == 1:
+                bad[subset[0]] = err
+                return
+            mid = len(subset) // 2
+            bisect(subset[:mid])
+            bisect(subset[mid:])
+
+        bisect(names)
+        if bad:
+            # units that only fail together: check the survivors jointly
+            rest = [n for n in names if n not in bad]
+            err = run(rest)
+            if err is not None:
+                for n in rest:
+                    bad[n] = err
+        for name, err in bad.items():
+            report.dropped.append(
+                dict(unit=name,
+                     num_channels=units[name]['init_args']['num_channels'],
+                     reason=f'forward failed when pruned ({err})'))
+        return {n: cfg for n, cfg in units.items()
+                if n in built and n not in bad}
