@@ -4,7 +4,6 @@ import os.path as osp
 import shutil
 import sys
 import warnings
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -165,8 +164,9 @@ if __name__ == '__main__':
         keywords='computer vision, model compression, '
         'neural architecture search, pruning, knowledge distillation, '
         'quantization',
-        packages=find_packages(exclude=('configs', 'tools', 'demo', 'tests',
-                                        'benchmarks', 'docs')),
+        packages=find_packages(
+            exclude=('configs', 'tools', 'demo', 'tests', 'benchmarks',
+                     'docs')),
         include_package_data=True,
         classifiers=[
             'Development Status :: 4 - Beta',

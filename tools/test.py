@@ -7,8 +7,8 @@ from mmengine.runner import Runner
 
 from mmrazor.registry import RUNNERS
 from mmrazor.utils import register_all_modules
-from mmrazor.utils.cli import (add_cfg_options_arg, add_checkpoint_state_hook,
-                               add_common_args, adapt_distributed_to_cpu,
+from mmrazor.utils.cli import (adapt_distributed_to_cpu, add_cfg_options_arg,
+                               add_checkpoint_state_hook, add_common_args,
                                load_config, run_tool)
 
 

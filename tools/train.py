@@ -9,10 +9,9 @@ from mmengine.runner import Runner
 
 from mmrazor.registry import RUNNERS
 from mmrazor.utils import register_all_modules
-from mmrazor.utils.cli import (ToolError, add_cfg_options_arg,
-                               add_checkpoint_state_hook, add_common_args,
-                               adapt_distributed_to_cpu, load_config,
-                               run_tool)
+from mmrazor.utils.cli import (ToolError, adapt_distributed_to_cpu,
+                               add_cfg_options_arg, add_checkpoint_state_hook,
+                               add_common_args, load_config, run_tool)
 
 
 def parse_args():
@@ -103,8 +102,10 @@ def main():
         # if 'runner_type' is set in the cfg
         runner = RUNNERS.build(cfg)
 
-    print_log(f'work_dir: {osp.abspath(cfg.work_dir)}', logger='current',
-              level=logging.DEBUG)
+    print_log(
+        f'work_dir: {osp.abspath(cfg.work_dir)}',
+        logger='current',
+        level=logging.DEBUG)
     # start training
     runner.train()
 

@@ -32,9 +32,8 @@ def _registries_named(name: str) -> List[Registry]:
     """All registries called ``name`` in MMEngine's registry tree."""
     from mmengine import registry as mme_registry
     roots = [
-        obj for obj in vars(mme_registry).values()
-        if isinstance(obj, Registry) and obj.parent is None
-        and obj.name == name
+        obj for obj in vars(mme_registry).values() if
+        isinstance(obj, Registry) and obj.parent is None and obj.name == name
     ]
     found = []
     for root in roots:
@@ -71,8 +70,8 @@ def explain_unknown_type(key: str, scope: str, name: str) -> str:
             pass
         for k in reg.module_dict:
             candidates.setdefault(k, reg.scope)
-    close = difflib.get_close_matches(real_key, list(candidates), n=5,
-                                      cutoff=0.6)
+    close = difflib.get_close_matches(
+        real_key, list(candidates), n=5, cutoff=0.6)
     if not close:
         lowered = real_key.lower()
         close = [k for k in candidates if lowered in k.lower()][:5]

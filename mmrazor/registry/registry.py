@@ -66,7 +66,9 @@ def with_type_scope(build_func: Callable) -> Callable:
     return build
 
 
-def _child(name: str, parent: Registry, locations: list,
+def _child(name: str,
+           parent: Registry,
+           locations: list,
            build_func=None) -> Registry:
     return Registry(
         name,
@@ -129,16 +131,15 @@ DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, _DATASETS)
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, _DATASETS)
 
 # Registries For Model and the related
-MODELS = _child('model', MMENGINE_MODELS, _MODELS,
-                build_func=build_razor_model_from_cfg)
+MODELS = _child(
+    'model', MMENGINE_MODELS, _MODELS, build_func=build_razor_model_from_cfg)
 MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS, _MODELS)
 WEIGHT_INITIALIZERS = _child('weight initializer',
                              MMENGINE_WEIGHT_INITIALIZERS, _MODELS)
 
 # Registries For Optimizer and the related
 OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, _ENGINE)
-OPTIM_WRAPPERS = _child('optimizer_wrapper', MMENGINE_OPTIM_WRAPPERS,
-                        _ENGINE)
+OPTIM_WRAPPERS = _child('optimizer_wrapper', MMENGINE_OPTIM_WRAPPERS, _ENGINE)
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
                                     _ENGINE)
@@ -190,10 +191,18 @@ def sub_model(cfg: Union[dict, ConfigDict],
         model.init_cfg = init_cfg
     if init_weight_from_supernet:
         model.init_weights()
-        load_fix_subnet(model, fix_subnet, load_subnet_mode=mode,
-                        prefix=prefix, extra_prefix=extra_prefix)
+        load_fix_subnet(
+            model,
+            fix_subnet,
+            load_subnet_mode=mode,
+            prefix=prefix,
+            extra_prefix=extra_prefix)
     else:
-        load_fix_subnet(model, fix_subnet, load_subnet_mode=mode,
-                        prefix=prefix, extra_prefix=extra_prefix)
+        load_fix_subnet(
+            model,
+            fix_subnet,
+            load_subnet_mode=mode,
+            prefix=prefix,
+            extra_prefix=extra_prefix)
         model.init_weights()
     return model

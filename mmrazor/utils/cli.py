@@ -118,8 +118,8 @@ def adapt_distributed_to_cpu(cfg: Config, launcher: str) -> None:
     from mmengine.registry import MODEL_WRAPPERS
     from torch.nn.parallel import DistributedDataParallel
     wrapper_type = (wrapper or {}).get('type', 'MMDistributedDataParallel')
-    cls = MODEL_WRAPPERS.get(wrapper_type) if isinstance(
-        wrapper_type, str) else wrapper_type
+    cls = MODEL_WRAPPERS.get(wrapper_type) if isinstance(wrapper_type,
+                                                         str) else wrapper_type
     if cls is not None and issubclass(cls, DistributedDataParallel):
         wrapper = ConfigDict(wrapper or {})
         wrapper.setdefault('type', wrapper_type)
@@ -166,8 +166,7 @@ def run_tool(main: Callable[[], None],
         argv (Sequence[str], optional): Defaults to ``sys.argv``.
     """
     argv = sys.argv if argv is None else argv
-    debug = '--debug' in argv or os.environ.get(DEBUG_ENV, '') not in (
-        '', '0')
+    debug = '--debug' in argv or os.environ.get(DEBUG_ENV, '') not in ('', '0')
     if '--trust-checkpoint' in argv:
         from mmrazor.engine.runner.checkpoint import TRUST_ENV
         os.environ[TRUST_ENV] = '1'
@@ -178,6 +177,8 @@ def run_tool(main: Callable[[], None],
         if debug or message is None:
             raise
         tool = osp.basename(argv[0]) if argv else 'mmrazor'
-        print(f'{tool}: error: {message}\n(run with --debug for the '
-              'traceback)', file=sys.stderr)
+        print(
+            f'{tool}: error: {message}\n(run with --debug for the '
+            'traceback)',
+            file=sys.stderr)
         sys.exit(2)

@@ -277,6 +277,5 @@ def __getattr__(name: str):
 
 __all__ = [
     'install_mmcls_compat', 'real_mmcls_available', 'compat_active',
-    'map_package', 'get_model', 'MMClsAliasRegistry', 'MMCLS_RENAMES',
-    'ClsDataSample'
+    'map_package', 'get_model', 'MMClsAliasRegistry', 'MMCLS_RENAMES'
 ]

@@ -53,17 +53,12 @@ def test_mmpretrain_pipeline_and_preprocessor():
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import MODELS
     ds = DigitsDataset(
-        split='val',
-        img_size=16,
-        pipeline=[dict(type='mmcls.PackClsInputs')])
+        split='val', img_size=16, pipeline=[dict(type='mmcls.PackClsInputs')])
     item = ds[3]
     assert item['inputs'].shape == (1, 16, 16)
     assert int(item['data_samples'].gt_label) == ds.get_cat_ids(3)[0]
     pre = MODELS.build(
-        dict(
-            type='mmpretrain.ClsDataPreprocessor',
-            mean=[127.5],
-            std=[127.5]))
+        dict(type='mmpretrain.ClsDataPreprocessor', mean=[127.5], std=[127.5]))
     data = pre(pseudo_collate([ds[i] for i in range(4)]))
     assert data['inputs'].shape == (4, 1, 16, 16)
     assert data['inputs'].dtype == torch.float32

@@ -11,8 +11,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmrazor.engine import CheckpointStateHook
 from mmrazor.engine.hooks.checkpoint_state_hook import (capture_rng_state,
                                                         restore_rng_state)
-from mmrazor.engine.runner.checkpoint import (TRUST_ENV,
-                                              UnsafeCheckpointError,
+from mmrazor.engine.runner.checkpoint import (TRUST_ENV, UnsafeCheckpointError,
                                               safe_torch_load)
 
 

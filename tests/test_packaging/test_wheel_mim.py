@@ -14,8 +14,10 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 pytestmark = pytest.mark.slow
 
-SKIP = {'.git', '.venv', 'work_dirs', 'build', 'dist', '.mim', '__pycache__',
-        '.pytest_cache', 'tests', 'docs', 'benchmarks'}
+SKIP = {
+    '.git', '.venv', 'work_dirs', 'build', 'dist', '.mim', '__pycache__',
+    '.pytest_cache', 'tests', 'docs', 'benchmarks'
+}
 
 
 @pytest.fixture(scope='module')
@@ -24,8 +26,10 @@ def wheel(tmp_path_factory):
     # build from a copy: an in-tree wheel build replaces the develop-mode
     # symlinks in mmrazor/.mim with copies
     shutil.copytree(
-        REPO, src, ignore=lambda d, names: [n for n in names if n in SKIP or
-                                            n.endswith('.egg-info')])
+        REPO,
+        src,
+        ignore=lambda d, names:
+        [n for n in names if n in SKIP or n.endswith('.egg-info')])
     out = tmp_path_factory.mktemp('wheel')
     proc = subprocess.run([
         sys.executable, '-m', 'pip', 'wheel', '--no-deps',
@@ -56,7 +60,8 @@ def test_mmrazor_prefix_from_installed_wheel(wheel, tmp_path):
     proc = subprocess.run([
         sys.executable, '-m', 'pip', 'install', '-q', '--no-deps',
         '--no-compile', '--target',
-        str(site), str(wheel)
+        str(site),
+        str(wheel)
     ],
                           capture_output=True,
                           text=True,

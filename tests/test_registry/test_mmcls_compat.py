@@ -108,10 +108,15 @@ def test_real_mmcls_is_left_alone(tmp_path):
     code = ('from mmrazor.utils.mmcls_compat import compat_active\n'
             'import sys\n'
             'print(compat_active(), "mmcls.registry" in sys.modules)\n')
-    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep +
-               os.environ.get('PYTHONPATH', ''))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(tmp_path) + os.pathsep +
+        os.environ.get('PYTHONPATH', ''))
     out = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
-                         capture_output=True, text=True, env=env,
-                         cwd=osp.dirname(str(tmp_path)), timeout=300)
+                         capture_output=True,
+                         text=True,
+                         env=env,
+                         cwd=osp.dirname(str(tmp_path)),
+                         timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ['False', 'False']

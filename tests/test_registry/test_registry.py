@@ -10,18 +10,18 @@ from mmengine.registry import DefaultScope, Registry
 import mmrazor.registry as razor
 from mmrazor.registry import MODELS, UnknownTypeError
 
-REGISTRIES = [
-    ('RUNNERS', 'RUNNERS'), ('RUNNER_CONSTRUCTORS', 'RUNNER_CONSTRUCTORS'),
-    ('LOOPS', 'LOOPS'), ('HOOKS', 'HOOKS'), ('DATASETS', 'DATASETS'),
-    ('DATA_SAMPLERS', 'DATA_SAMPLERS'), ('TRANSFORMS', 'TRANSFORMS'),
-    ('MODELS', 'MODELS'), ('MODEL_WRAPPERS', 'MODEL_WRAPPERS'),
-    ('WEIGHT_INITIALIZERS', 'WEIGHT_INITIALIZERS'),
-    ('OPTIMIZERS', 'OPTIMIZERS'), ('OPTIM_WRAPPERS', 'OPTIM_WRAPPERS'),
-    ('OPTIM_WRAPPER_CONSTRUCTORS', 'OPTIM_WRAPPER_CONSTRUCTORS'),
-    ('PARAM_SCHEDULERS', 'PARAM_SCHEDULERS'), ('METRICS', 'METRICS'),
-    ('TASK_UTILS', 'TASK_UTILS'), ('VISUALIZERS', 'VISUALIZERS'),
-    ('VISBACKENDS', 'VISBACKENDS')
-]
+REGISTRIES = [('RUNNERS', 'RUNNERS'),
+              ('RUNNER_CONSTRUCTORS', 'RUNNER_CONSTRUCTORS'),
+              ('LOOPS', 'LOOPS'), ('HOOKS', 'HOOKS'), ('DATASETS', 'DATASETS'),
+              ('DATA_SAMPLERS', 'DATA_SAMPLERS'), ('TRANSFORMS', 'TRANSFORMS'),
+              ('MODELS', 'MODELS'), ('MODEL_WRAPPERS', 'MODEL_WRAPPERS'),
+              ('WEIGHT_INITIALIZERS', 'WEIGHT_INITIALIZERS'),
+              ('OPTIMIZERS', 'OPTIMIZERS'),
+              ('OPTIM_WRAPPERS', 'OPTIM_WRAPPERS'),
+              ('OPTIM_WRAPPER_CONSTRUCTORS', 'OPTIM_WRAPPER_CONSTRUCTORS'),
+              ('PARAM_SCHEDULERS', 'PARAM_SCHEDULERS'), ('METRICS', 'METRICS'),
+              ('TASK_UTILS', 'TASK_UTILS'), ('VISUALIZERS', 'VISUALIZERS'),
+              ('VISBACKENDS', 'VISBACKENDS')]
 
 
 def tiny_classifier_cfg(scope_prefix='mmcls.'):
@@ -50,17 +50,18 @@ def test_eighteen_children_of_mmengine_roots():
 
 
 def test_lazy_locations_build_without_prior_import():
-    code = (
-        'import sys\n'
-        'from mmengine.registry import MODELS, HOOKS, DATASETS\n'
-        'import mmrazor.registry\n'
-        'assert "mmrazor.models" not in sys.modules\n'
-        f'm = MODELS.build(dict(type="mmrazor.BaseAlgorithm", '
-        f'architecture={tiny_classifier_cfg()!r}))\n'
-        'h = HOOKS.build(dict(type="mmrazor.CheckpointStateHook"))\n'
-        'print(type(m).__name__, type(h).__name__)\n')
+    code = ('import sys\n'
+            'from mmengine.registry import MODELS, HOOKS, DATASETS\n'
+            'import mmrazor.registry\n'
+            'assert "mmrazor.models" not in sys.modules\n'
+            f'm = MODELS.build(dict(type="mmrazor.BaseAlgorithm", '
+            f'architecture={tiny_classifier_cfg()!r}))\n'
+            'h = HOOKS.build(dict(type="mmrazor.CheckpointStateHook"))\n'
+            'print(type(m).__name__, type(h).__name__)\n')
     out = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ['BaseAlgorithm', 'CheckpointStateHook']
 

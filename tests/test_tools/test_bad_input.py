@@ -32,8 +32,9 @@ def assert_user_error(proc, *needles):
 
 def test_missing_config():
     proc = run_tool('tools/train.py', 'configs/no/such_config.py')
-    assert_user_error(proc, "config file 'configs/no/such_config.py' does "
-                      'not exist')
+    assert_user_error(
+        proc, "config file 'configs/no/such_config.py' does "
+        'not exist')
 
 
 def test_config_that_does_not_parse(tmp_path):
@@ -46,8 +47,9 @@ def test_config_that_does_not_parse(tmp_path):
 def test_config_with_missing_base(tmp_path):
     bad = tmp_path / 'base_missing.py'
     bad.write_text("_base_ = ['./nowhere.py']\n")
-    proc = run_tool('tools/print_config.py' if False else
-                    'tools/misc/print_config.py', str(bad))
+    proc = run_tool(
+        'tools/print_config.py' if False else 'tools/misc/print_config.py',
+        str(bad))
     assert_user_error(proc, 'nowhere.py')
 
 
@@ -75,8 +77,9 @@ def test_untrusted_foreign_checkpoint(tmp_path):
     from mmengine.logging import HistoryBuffer
     ckpt = tmp_path / 'foreign.pth'
     torch.save(
-        dict(state_dict={}, message_hub={'x': HistoryBuffer([np.float64(1)],
-                                                            [1])}), ckpt)
+        dict(
+            state_dict={},
+            message_hub={'x': HistoryBuffer([np.float64(1)], [1])}), ckpt)
     proc = run_tool('tools/test.py', VANILLA, str(ckpt), '--work-dir',
                     str(tmp_path / 'wd'))
     assert_user_error(proc, str(ckpt), 'weights_only=True',

@@ -99,8 +99,8 @@ def build_model(config: str, checkpoint: Optional[str] = None):
 def evaluate_accuracy(model, cfg, split: str = 'test') -> float:
     """Top-1 accuracy (%) of ``model`` on a digits split."""
     import torch
-    from mmengine.registry import DATASETS, DefaultScope
     from mmengine.dataset import pseudo_collate
+    from mmengine.registry import DATASETS, DefaultScope
     scope = cfg.get('default_scope', 'mmrazor')
     ds_cfg = dict(cfg.test_dataloader.dataset)
     ds_cfg['split'] = split
@@ -109,9 +109,10 @@ def evaluate_accuracy(model, cfg, split: str = 'test') -> float:
     correct = 0
     with torch.no_grad():
         for start in range(0, len(dataset), 128):
-            batch = pseudo_collate(
-                [dataset[i] for i in range(start,
-                                           min(start + 128, len(dataset)))])
+            batch = pseudo_collate([
+                dataset[i]
+                for i in range(start, min(start + 128, len(dataset)))
+            ])
             outputs = model.test_step(batch)
             for out in outputs:
                 pred = int(out.pred_label.reshape(-1)[0])
@@ -153,6 +154,6 @@ def format_table(rows: List[dict]) -> str:
         return str(value)
 
     for row in rows:
-        lines.append('| ' + ' | '.join(fmt(c, row.get(c)) for c in cols) +
-                     ' |')
+        lines.append('| ' + ' | '.join(fmt(c, row.get(c))
+                                       for c in cols) + ' |')
     return '\n'.join(lines)

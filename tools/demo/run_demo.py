@@ -25,8 +25,9 @@ STAGE_ORDER = ['vanilla', 'kd', 'nas', 'pruning', 'quantization']
 
 def available_stages():
     here = osp.dirname(osp.abspath(__file__))
-    return [s for s in STAGE_ORDER if osp.exists(
-        osp.join(here, f'stage_{s}.py'))]
+    return [
+        s for s in STAGE_ORDER if osp.exists(osp.join(here, f'stage_{s}.py'))
+    ]
 
 
 def main():
@@ -61,8 +62,10 @@ def main():
             traceback.print_exc()
             if name == 'vanilla':
                 break
-        print(f'[demo] stage {name} done in '
-              f'{time.perf_counter() - start:.0f} s', flush=True)
+        print(
+            f'[demo] stage {name} done in '
+            f'{time.perf_counter() - start:.0f} s',
+            flush=True)
     print()
     print(format_table(rows))
     print(f'\n[demo] total {time.perf_counter() - t0:.0f} s; work dir '

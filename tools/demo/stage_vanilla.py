@@ -3,8 +3,8 @@
 import os.path as osp
 from typing import List
 
-from common import (DemoContext, build_model, evaluate_accuracy,
-                    flops_params, latest_checkpoint, run_tool)
+from common import (DemoContext, build_model, evaluate_accuracy, flops_params,
+                    latest_checkpoint, run_tool)
 
 
 def run(ctx: DemoContext) -> List[dict]:

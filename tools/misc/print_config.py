@@ -17,8 +17,10 @@ def parse_args():
         action=DictAction,
         help='deprecated, use --cfg-options instead')
     add_cfg_options_arg(parser)
-    parser.add_argument('--debug', action='store_true',
-                        help='show the full traceback of errors')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the full traceback of errors')
     args = parser.parse_args()
     if args.options and args.cfg_options:
         raise ValueError(

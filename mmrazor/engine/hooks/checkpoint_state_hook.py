@@ -36,8 +36,7 @@ def restore_rng_state(state: Dict[str, Any]) -> None:
     np_state = state['numpy']
     np.random.set_state(
         (np_state['key'], np_state['state'].numpy().astype(np.uint32),
-         np_state['pos'], np_state['has_gauss'],
-         np_state['cached_gaussian']))
+         np_state['pos'], np_state['has_gauss'], np_state['cached_gaussian']))
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])

@@ -68,8 +68,7 @@ def from_plain(value: Any) -> Any:
     """Inverse of :func:`to_plain` for ``HistoryBuffer`` entries."""
     if isinstance(value, dict):
         if value.get(PLAIN_MARK) == 'HistoryBuffer':
-            return HistoryBuffer(value['log_history'],
-                                 value['count_history'],
+            return HistoryBuffer(value['log_history'], value['count_history'],
                                  value['max_length'])
         out = {k: from_plain(v) for k, v in value.items()}
         return OrderedDict(out) if isinstance(value, OrderedDict) else out
@@ -120,9 +119,9 @@ def safe_torch_load(filename: str, map_location=None) -> Any:
             filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         reason = str(exc).strip().splitlines()
-        reason = next((line for line in reason if 'Unsupported' in line
-                       or 'global' in line.lower()), reason[0] if reason
-                      else 'unknown')
+        reason = next((line for line in reason
+                       if 'Unsupported' in line or 'global' in line.lower()),
+                      reason[0] if reason else 'unknown')
         if not checkpoint_trusted():
             raise UnsafeCheckpointError(
                 f'{filename} cannot be loaded with torch.load('

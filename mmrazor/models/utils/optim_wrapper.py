@@ -4,7 +4,8 @@ from mmengine.optim import OptimWrapper
 from mmrazor.utils import print_log
 
 
-def reinitialize_optim_wrapper_count_status(model, optim_wrapper: OptimWrapper,
+def reinitialize_optim_wrapper_count_status(model,
+                                            optim_wrapper: OptimWrapper,
                                             accumulative_counts: int,
                                             verbose: bool = True) -> None:
     """Re-initialise the gradient-accumulation counters of an optim wrapper.

@@ -38,8 +38,8 @@ def batch(n=4):
 
 
 def test_build_from_config_and_default_preprocessor():
-    algo = MODELS.build(dict(type='BaseAlgorithm',
-                             architecture=classifier_cfg()))
+    algo = MODELS.build(
+        dict(type='BaseAlgorithm', architecture=classifier_cfg()))
     assert algo.data_preprocessor is algo.architecture.data_preprocessor
     assert algo.data_preprocessor.mean.flatten().tolist() == [1.0]
 
@@ -67,8 +67,8 @@ def test_module_inplace(module_inplace):
 
 
 def test_forward_modes():
-    algo = MODELS.build(dict(type='BaseAlgorithm',
-                             architecture=classifier_cfg()))
+    algo = MODELS.build(
+        dict(type='BaseAlgorithm', architecture=classifier_cfg()))
     inputs, samples = batch()
     losses = algo(inputs, samples, mode='loss')
     assert set(losses) == {'loss'} and losses['loss'].ndim == 0
@@ -86,8 +86,8 @@ def test_forward_modes():
 
 def test_train_step_updates_weights():
     from mmengine.optim import OptimWrapper
-    algo = MODELS.build(dict(type='BaseAlgorithm',
-                             architecture=classifier_cfg()))
+    algo = MODELS.build(
+        dict(type='BaseAlgorithm', architecture=classifier_cfg()))
     inputs, samples = batch(8)
     data = dict(inputs=list(inputs), data_samples=samples)
     before = algo.architecture.head.fc.weight.detach().clone()
