@@ -131,6 +131,11 @@ class MMClsAliasRegistry(Registry):
 
     @property
     def module_dict(self):
+        # Listing the modules must not import mmpretrain: MMEngine walks
+        # every registry (e.g. `is_model_wrapper`) while iterating over the
+        # registry tree, and importing mmpretrain adds children to it.
+        if self._target is None and 'mmpretrain.registry' not in sys.modules:
+            return {}
         return self.target.module_dict
 
     def get(self, key: str):

@@ -2,3 +2,6 @@
 from .checkpoint_state_hook import CheckpointStateHook
 
 __all__ = ['CheckpointStateHook']
+from .stop_distillation_hook import StopDistillHook  # noqa: F401
+from .dump_subnet_hook import DumpSubnetHook  # noqa: F401
+from .estimate_resources_hook import EstimateResourcesHook  # noqa: F401

@@ -85,15 +85,14 @@ class ConfigurableDistiller(BaseDistiller):
 
     @staticmethod
     def build_connectors(
-            connectors: Optional[Dict[str, Union[Dict, List]]] = None
+        connectors: Optional[Dict[str, Union[Dict, List]]] = None
     ) -> nn.ModuleDict:
         """Build the connectors; a list of cfgs becomes nn.Sequential."""
         built = nn.ModuleDict()
         for name, cfg in (connectors or {}).items():
             if isinstance(cfg, (list, tuple)):
                 built[name] = nn.Sequential(
-                    *[ConfigurableDistiller._build_one(name, c)
-                      for c in cfg])
+                    *[ConfigurableDistiller._build_one(name, c) for c in cfg])
             else:
                 built[name] = ConfigurableDistiller._build_one(name, cfg)
         return built
@@ -229,8 +228,7 @@ class ConfigurableDistiller(BaseDistiller):
                     f'not mapped (mapped: {list(forward_mappings)})')
             for arg, mapping in forward_mappings.items():
                 self._check_one_mapping(loss_name, arg, mapping,
-                                        student_recorders,
-                                        teacher_recorders)
+                                        student_recorders, teacher_recorders)
 
     def _check_one_mapping(self, loss_name: str, arg: str, mapping: Any,
                            student_recorders: RecorderManager,
@@ -253,10 +251,9 @@ class ConfigurableDistiller(BaseDistiller):
         manager = student_recorders if from_student else teacher_recorders
         side = 'student' if from_student else 'teacher'
         if mapping['recorder'] not in manager:
-            raise KeyError(
-                f'{where}: there is no {side} recorder named '
-                f'{mapping["recorder"]!r}; {side} recorders: '
-                f'{list(manager.recorders)}')
+            raise KeyError(f'{where}: there is no {side} recorder named '
+                           f'{mapping["recorder"]!r}; {side} recorders: '
+                           f'{list(manager.recorders)}')
         connector = mapping.get('connector')
         if connector is not None and connector not in self.connectors:
             raise KeyError(f'{where}: there is no connector named '

@@ -62,7 +62,9 @@ def learnable_fake_quantize(x: torch.Tensor,
     if grad_factor != 1.0:
         scale = _grad_scale(scale, grad_factor)
         zero_point = _grad_scale(zero_point, grad_factor)
-    zero_point = torch.clamp(_round_ste(zero_point), quant_min, quant_max)
+    # rounded and clamped zero point, straight-through for its gradient
+    zero_point = zero_point + (torch.clamp(zero_point.round(), quant_min,
+                                           quant_max) - zero_point).detach()
     q = torch.clamp(_round_ste(x / scale + zero_point), quant_min, quant_max)
     return (q - zero_point) * scale
 
@@ -236,14 +238,13 @@ class LearnableFakeQuantize(FakeQuantizeBase):
                                         grad_factor, self.ch_axis)
         return X
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
-                              strict, missing_keys, unexpected_keys,
-                              error_msgs):
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs):
         for name in ('scale', 'zero_point'):
             key = prefix + name
             if key in state_dict:
-                getattr(self, name).data = getattr(
-                    self, name).data.new_empty(state_dict[key].shape)
+                getattr(self, name).data = getattr(self, name).data.new_empty(
+                    state_dict[key].shape)
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)

@@ -21,9 +21,9 @@ from .relational_kd import AngleWiseRKD, DistanceWiseRKD
 from .weighted_soft_label_distillation import WSLD
 
 __all__ = [
-    'ChannelWiseDivergence', 'KLDivergence', 'AngleWiseRKD',
-    'DistanceWiseRKD', 'WSLD', 'L2Loss', 'ABLoss', 'DKDLoss', 'KDSoftCELoss',
-    'ActivationLoss', 'OnehotLikeLoss', 'InformationEntropyLoss', 'FTLoss',
-    'ATLoss', 'OFDLoss', 'L1Loss', 'FBKDLoss', 'CRDLoss', 'CrossEntropyLoss',
-    'PKDLoss', 'MGDLoss', 'DISTLoss'
+    'ChannelWiseDivergence', 'KLDivergence', 'AngleWiseRKD', 'DistanceWiseRKD',
+    'WSLD', 'L2Loss', 'ABLoss', 'DKDLoss', 'KDSoftCELoss', 'ActivationLoss',
+    'OnehotLikeLoss', 'InformationEntropyLoss', 'FTLoss', 'ATLoss', 'OFDLoss',
+    'L1Loss', 'FBKDLoss', 'CRDLoss', 'CrossEntropyLoss', 'PKDLoss', 'MGDLoss',
+    'DISTLoss'
 ]

@@ -42,8 +42,8 @@ class ABLoss(nn.Module):
                                  target: torch.Tensor) -> torch.Tensor:
         """The margin-based activation-boundary L2."""
         margin = self.margin
-        loss = ((source + margin)**2 *
-                ((source > -margin) & (target <= 0)).float() +
-                (source - margin)**2 *
-                ((source <= margin) & (target > 0)).float())
+        loss = ((source + margin)**2 * ((source > -margin) &
+                                        (target <= 0)).float() +
+                (source - margin)**2 * ((source <= margin) &
+                                        (target > 0)).float())
         return torch.abs(loss).sum()

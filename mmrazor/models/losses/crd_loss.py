@@ -99,11 +99,11 @@ class ContrastMemory(nn.Module):
             torch.rand(n_data, feat_dim).mul_(2 * stdv).add_(-stdv))
 
     def forward(
-            self,
-            feat_v1: torch.Tensor,
-            feat_v2: torch.Tensor,
-            idx: torch.Tensor,
-            sample_idx: Optional[torch.Tensor] = None
+        self,
+        feat_v1: torch.Tensor,
+        feat_v2: torch.Tensor,
+        idx: torch.Tensor,
+        sample_idx: Optional[torch.Tensor] = None
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Score the embeddings against the memory.
 
@@ -136,14 +136,12 @@ class ContrastMemory(nn.Module):
         weight_v1 = torch.index_select(self.memory_v1, 0,
                                        sample_idx.reshape(-1)).detach()
         weight_v1 = weight_v1.view(batch_size, K + 1, output_size)
-        out_v2 = torch.bmm(weight_v1, feat_v2.view(batch_size,
-                                                   output_size, 1))
+        out_v2 = torch.bmm(weight_v1, feat_v2.view(batch_size, output_size, 1))
         out_v2 = torch.exp(torch.div(out_v2, T))
         weight_v2 = torch.index_select(self.memory_v2, 0,
                                        sample_idx.reshape(-1)).detach()
         weight_v2 = weight_v2.view(batch_size, K + 1, output_size)
-        out_v1 = torch.bmm(weight_v2, feat_v1.view(batch_size,
-                                                   output_size, 1))
+        out_v1 = torch.bmm(weight_v2, feat_v1.view(batch_size, output_size, 1))
         out_v1 = torch.exp(torch.div(out_v1, T))
         # set Z if haven't been set yet
         if Z_v1 < 0:
@@ -226,8 +224,8 @@ class CRDLoss(nn.Module):
                  eps: float = 1e-7) -> None:
         super().__init__()
         self.loss_weight = loss_weight
-        self.contrast = ContrastMemory(dim_out, sample_n, neg_num,
-                                       temperature, momentum)
+        self.contrast = ContrastMemory(dim_out, sample_n, neg_num, temperature,
+                                       momentum)
         self.criterion_s_t = ContrastLoss(sample_n, eps=eps)
 
     def forward(self, s_feats: torch.Tensor, t_feats: torch.Tensor,

@@ -64,7 +64,8 @@ class ActivationLoss(nn.Module):
         norm_type (str): ``'abs'`` or ``'norm'``. Defaults to ``'abs'``.
     """
 
-    def __init__(self, loss_weight: float = 1.0,
+    def __init__(self,
+                 loss_weight: float = 1.0,
                  norm_type: str = 'abs') -> None:
         super().__init__()
         if norm_type not in ('abs', 'norm'):
@@ -78,6 +79,5 @@ class ActivationLoss(nn.Module):
         if self.norm_type == 'abs':
             loss = -feat_T.abs().mean()
         else:
-            loss = -feat_T.reshape(feat_T.shape[0], -1).norm(
-                p=2, dim=1).mean()
+            loss = -feat_T.reshape(feat_T.shape[0], -1).norm(p=2, dim=1).mean()
         return self.loss_weight * loss

@@ -76,8 +76,7 @@ class DKDLoss(nn.Module):
 
     def _kl_loss(self, log_S: torch.Tensor,
                  prob_T: torch.Tensor) -> torch.Tensor:
-        return F.kl_div(
-            log_S, prob_T, reduction=self.reduction) * self.tau**2
+        return F.kl_div(log_S, prob_T, reduction=self.reduction) * self.tau**2
 
     @staticmethod
     def _cat_mask(tensor: torch.Tensor, mask1: torch.Tensor,

@@ -20,14 +20,12 @@ def pearson_correlation(a: torch.Tensor,
                              b - b.mean(1, keepdim=True), eps)
 
 
-def inter_class_relation(y_s: torch.Tensor,
-                         y_t: torch.Tensor) -> torch.Tensor:
+def inter_class_relation(y_s: torch.Tensor, y_t: torch.Tensor) -> torch.Tensor:
     """``1 - mean_i pearson(y_s[i], y_t[i])``."""
     return 1 - pearson_correlation(y_s, y_t).mean()
 
 
-def intra_class_relation(y_s: torch.Tensor,
-                         y_t: torch.Tensor) -> torch.Tensor:
+def intra_class_relation(y_s: torch.Tensor, y_t: torch.Tensor) -> torch.Tensor:
     """The inter-class relation of the transposed predictions."""
     return inter_class_relation(y_s.transpose(0, 1), y_t.transpose(0, 1))
 

@@ -41,6 +41,6 @@ class L1Loss(nn.Module):
         Returns:
             Tensor: The loss.
         """
-        loss = F.l1_loss(s_feature, t_feature, self.size_average,
-                         self.reduce, self.reduction)
+        loss = F.l1_loss(s_feature, t_feature, self.size_average, self.reduce,
+                         self.reduction)
         return self.loss_weight * loss

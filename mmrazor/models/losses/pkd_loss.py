@@ -23,7 +23,8 @@ class PKDLoss(nn.Module):
         resize_stu (bool): Resize the student. Defaults to True.
     """
 
-    def __init__(self, loss_weight: float = 1.0,
+    def __init__(self,
+                 loss_weight: float = 1.0,
                  resize_stu: bool = True) -> None:
         super().__init__()
         self.loss_weight = loss_weight
@@ -40,9 +41,9 @@ class PKDLoss(nn.Module):
         feat = (feat - mean) / (std + 1e-6)
         return feat.reshape(C, N, H, W).permute(1, 0, 2, 3)
 
-    def forward(self, preds_S: Union[torch.Tensor, Tuple[torch.Tensor]],
-                preds_T: Union[torch.Tensor, Tuple[torch.Tensor]]
-                ) -> torch.Tensor:
+    def forward(
+            self, preds_S: Union[torch.Tensor, Tuple[torch.Tensor]],
+            preds_T: Union[torch.Tensor, Tuple[torch.Tensor]]) -> torch.Tensor:
         """Compute the loss.
 
         Args:

@@ -23,8 +23,7 @@ def euclidean_distance(pred: torch.Tensor,
     return distance
 
 
-def _prepare(preds_S: torch.Tensor, preds_T: torch.Tensor,
-             with_l2_norm: bool):
+def _prepare(preds_S: torch.Tensor, preds_T: torch.Tensor, with_l2_norm: bool):
     preds_S = preds_S.reshape(preds_S.shape[0], -1)
     preds_T = preds_T.reshape(preds_T.shape[0], -1).detach()
     if with_l2_norm:
@@ -100,8 +99,7 @@ class AngleWiseRKD(nn.Module):
     def angle_loss(self, preds_S: torch.Tensor,
                    preds_T: torch.Tensor) -> torch.Tensor:
         """Smooth-L1 of the triplet angle cosines."""
-        return F.smooth_l1_loss(
-            self._angles(preds_S), self._angles(preds_T))
+        return F.smooth_l1_loss(self._angles(preds_S), self._angles(preds_T))
 
     def forward(self, preds_S: torch.Tensor,
                 preds_T: torch.Tensor) -> torch.Tensor:

@@ -6,8 +6,7 @@ import itertools
 import types
 import warnings
 from functools import partial
-from typing import (Any, Callable, Dict, Iterable, List, Optional, Set,
-                    Union)
+from typing import (Any, Callable, Dict, Iterable, List, Optional, Set, Union)
 
 import torch
 from torch import Tensor
@@ -64,9 +63,9 @@ def _leftmost_mask(num: int, num_true: int, device: torch.device) -> Tensor:
     return mask
 
 
-def _expand_choice_fn(mutable: BaseMutable,
-                      expand_ratio: Union[int, float, BaseMutable]
-                      ) -> Callable:
+def _expand_choice_fn(
+        mutable: BaseMutable, expand_ratio: Union[int, float,
+                                                  BaseMutable]) -> Callable:
 
     def fn():
         return int(_current_value(mutable) * _ratio_value(expand_ratio))
@@ -75,8 +74,7 @@ def _expand_choice_fn(mutable: BaseMutable,
 
 
 def _expand_mask_fn(mutable: BaseMutable,
-                    expand_ratio: Union[int, float, BaseMutable]
-                    ) -> Callable:
+                    expand_ratio: Union[int, float, BaseMutable]) -> Callable:
 
     def fn():
         mask = mutable.current_mask
@@ -141,8 +139,8 @@ class DerivedMethodMixin:
         return self.derive_expand_mutable(1)
 
     def derive_expand_mutable(
-            self,
-            expand_ratio: Union[int, float, BaseMutable]) -> 'DerivedMutable':
+            self, expand_ratio: Union[int, float,
+                                      BaseMutable]) -> 'DerivedMutable':
         """Derive a mutable whose choice is ``choice * expand_ratio``.
 
         Args:
@@ -404,8 +402,8 @@ class DerivedMutable(BaseMutable[CHOICE_TYPE, CHOICE_TYPE],
         origin = [m.current_choice for m in sources]
         results: List[Any] = []
         try:
-            for combination in itertools.product(
-                    *[m.choices for m in sources]):
+            for combination in itertools.product(*[m.choices
+                                                   for m in sources]):
                 for m, c in zip(sources, combination):
                     m.current_choice = c
                 results.append(self.current_choice)
@@ -448,15 +446,15 @@ class DerivedMutable(BaseMutable[CHOICE_TYPE, CHOICE_TYPE],
         return 1
 
     # arithmetic sugar
-    def __mul__(self, other: Union[int, float, BaseMutable]
-                ) -> 'DerivedMutable':
+    def __mul__(self, other: Union[int, float,
+                                   BaseMutable]) -> 'DerivedMutable':
         return self.derive_expand_mutable(other)
 
     def __rmul__(self, other: Union[int, float]) -> 'DerivedMutable':
         return self.derive_expand_mutable(other)
 
-    def __floordiv__(self, other: Union[int, float, tuple]
-                     ) -> 'DerivedMutable':
+    def __floordiv__(self, other: Union[int, float,
+                                        tuple]) -> 'DerivedMutable':
         if isinstance(other, tuple):
             if len(other) != 2:
                 raise ValueError('Expect (ratio, divisor), got '

@@ -31,9 +31,9 @@ class GroupMixin:
 
     @staticmethod
     def _collect_mutables(
-            supernet: Module,
-            support_mutables: Union[Type, Tuple[Type, ...]]
-    ) -> Dict[str, BaseMutable]:
+        supernet: Module,
+        support_mutables: Union[Type, Tuple[Type,
+                                            ...]]) -> Dict[str, BaseMutable]:
         """Collect the source mutables of the supported types by name."""
         name2mutable: Dict[str, BaseMutable] = dict()
         for name, module in supernet.named_modules():

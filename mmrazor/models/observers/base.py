@@ -1,8 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import torch
 
-from mmrazor.structures.quantization.torch_ao import (ObserverBase,
-                                                      is_activation_post_process)
+from mmrazor.structures.quantization.torch_ao import (
+    ObserverBase, is_activation_post_process)
 
 BaseObserver = ObserverBase
 

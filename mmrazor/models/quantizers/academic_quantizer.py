@@ -10,8 +10,8 @@ from mmrazor.models.utils import str2class
 from mmrazor.registry import MODELS
 from mmrazor.structures.quantization import BackendConfigs, QConfigHandler
 from mmrazor.structures.quantization.torch_ao import (PrepareCustomConfig,
-                                                      QConfigMapping,
-                                                      fuse_fx, prepare_fx)
+                                                      QConfigMapping, fuse_fx,
+                                                      prepare_fx)
 from .base import BaseQuantizer
 
 GLOBAL_DICT_KEY = '_global_'
@@ -65,21 +65,19 @@ class AcademicQuantizer(BaseQuantizer):
         if qconfig_mapping.get(GLOBAL_DICT_KEY) is not None:
             mapping.set_global(
                 QConfigHandler(qconfig_mapping[GLOBAL_DICT_KEY]).convert())
-        for type_str, qconfig in qconfig_mapping.get(OBJECT_TYPE_DICT_KEY,
-                                                     []):
+        for type_str, qconfig in qconfig_mapping.get(OBJECT_TYPE_DICT_KEY, []):
             mapping.set_object_type(
                 str2class(type_str),
-                None if qconfig is None else QConfigHandler(
-                    qconfig).convert())
+                None if qconfig is None else QConfigHandler(qconfig).convert())
         for name, qconfig in qconfig_mapping.get(MODULE_NAME_DICT_KEY, []):
             mapping.set_module_name(
-                name, None
-                if qconfig is None else QConfigHandler(qconfig).convert())
+                name,
+                None if qconfig is None else QConfigHandler(qconfig).convert())
         return mapping
 
     def gen_prepare_custom_config(
-            self, prepare_custom_config: Optional[Dict]
-    ) -> PrepareCustomConfig:
+            self,
+            prepare_custom_config: Optional[Dict]) -> PrepareCustomConfig:
         """Build a torch ``PrepareCustomConfig``."""
         cfg = PrepareCustomConfig()
         if not prepare_custom_config:
@@ -89,8 +87,7 @@ class AcademicQuantizer(BaseQuantizer):
             cfg.set_float_to_observed_mapping(
                 str2class(float_cls), str2class(observed_cls))
         cfg.set_preserved_attributes(
-            list(prepare_custom_config.get(PRESERVED_ATTRIBUTES_DICT_KEY,
-                                           [])))
+            list(prepare_custom_config.get(PRESERVED_ATTRIBUTES_DICT_KEY, [])))
         return cfg
 
     def prepare(self,
@@ -122,5 +119,8 @@ class AcademicQuantizer(BaseQuantizer):
                 backend_config=self.backend_config)
         finally:
             model.train(training)
+        for attr in preserved:
+            if hasattr(model, attr):
+                setattr(prepared, attr, getattr(model, attr))
         prepared.train(training)
         return prepared

@@ -15,10 +15,11 @@ from mmrazor.models.task_modules.tracer.fx import (
     del_fakequant_before_op)
 from mmrazor.models.utils import str2class
 from mmrazor.registry import MODELS
-from mmrazor.structures.quantization import BackendConfigs, QConfigHandler
+from mmrazor.structures.quantization import (QConfigHandler,
+                                             get_backend_config)
 from mmrazor.structures.quantization.torch_ao import (
-    FUSED_QAT_CONV, FUSED_QAT_CONV_BN, QConfig, QConfigMapping, fuse_fx,
-    nni, nniqat, nnqat, prepare_fx, quiet_ao)
+    FUSED_QAT_CONV, FUSED_QAT_CONV_BN, QConfig, QConfigMapping, fuse_fx, nni,
+    nniqat, nnqat, prepare_fx, quiet_ao)
 from .base import BaseQuantizer
 
 EXTRA_KEYS = ('extra_module_prev_wo_fakequant',
@@ -26,8 +27,8 @@ EXTRA_KEYS = ('extra_module_prev_wo_fakequant',
               'extra_function_prev_wo_fakequant',
               'extra_function_next_wo_fakequant',
               'extra_method_prev_wo_fakequant',
-              'extra_method_next_wo_fakequant',
-              'extra_op_prev_wo_fakequant', 'extra_op_next_wo_fakequant')
+              'extra_method_next_wo_fakequant', 'extra_op_prev_wo_fakequant',
+              'extra_op_next_wo_fakequant')
 
 _FLOAT_CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _QAT_CONV = {1: nnqat.Conv1d, 2: nnqat.Conv2d, 3: nnqat.Conv3d}
@@ -115,7 +116,10 @@ class TorchNativeQuantizer(BaseQuantizer):
         self.no_observer_modules = [
             self._to_object(m) for m in (no_observer_modules or [])
         ]
-        self.backend_config = BackendConfigs[self.backend]
+        # the backend patterns with only this qconfig's dtype pair
+        self.backend_config = get_backend_config(self.backend,
+                                                 self.qconfig.a_qscheme.dtype,
+                                                 self.qconfig.w_qscheme.dtype)
         self.example_inputs = (torch.randn(1, 3, 224, 224), )
         self.qconfig_mapping = self.gen_qconfig_mapping(
             self.qconfig, self.no_observer_modules)
@@ -205,8 +209,7 @@ class TorchNativeQuantizer(BaseQuantizer):
             traced_graph = self.tracer.trace(model, concrete_args)
             graph_module = build_graphmodule(model, traced_graph)
             graph_module = fuse_fx(
-                graph_module, is_qat=True,
-                backend_config=self.backend_config)
+                graph_module, is_qat=True, backend_config=self.backend_config)
             prepared = prepare_fx(
                 graph_module,
                 self.qconfig_mapping,
@@ -223,18 +226,20 @@ class TorchNativeQuantizer(BaseQuantizer):
     def del_redundant_fakequant(self, prepared: GraphModule) -> GraphModule:
         """Drop the fake-quants this backend does not want."""
         ex = self.extra_redundant_fakequants
-        mods_prev = tuple(self._to_object(m) for m in (
-            self.module_prev_wo_fakequant +
-            ex['extra_module_prev_wo_fakequant']))
-        mods_next = tuple(self._to_object(m) for m in (
-            self.module_next_wo_fakequant +
-            ex['extra_module_next_wo_fakequant']))
-        funcs_prev = tuple(_import_callable(f) for f in (
-            self.function_prev_wo_fakequant +
-            ex['extra_function_prev_wo_fakequant']))
-        funcs_next = tuple(_import_callable(f) for f in (
-            self.function_next_wo_fakequant +
-            ex['extra_function_next_wo_fakequant']))
+        mods_prev = tuple(
+            self._to_object(m) for m in (self.module_prev_wo_fakequant +
+                                         ex['extra_module_prev_wo_fakequant']))
+        mods_next = tuple(
+            self._to_object(m) for m in (self.module_next_wo_fakequant +
+                                         ex['extra_module_next_wo_fakequant']))
+        funcs_prev = tuple(
+            _import_callable(f)
+            for f in (self.function_prev_wo_fakequant +
+                      ex['extra_function_prev_wo_fakequant']))
+        funcs_next = tuple(
+            _import_callable(f)
+            for f in (self.function_next_wo_fakequant +
+                      ex['extra_function_next_wo_fakequant']))
         methods_prev = self.method_prev_wo_fakequant + \
             ex['extra_method_prev_wo_fakequant']
         methods_next = self.method_next_wo_fakequant + \
@@ -313,16 +318,19 @@ class TorchNativeQuantizer(BaseQuantizer):
                 activation=nn.Identity, weight=_WeightFakeQuantOnly(wfq))
             if keep_w_fake_quant:
                 cls = nniqat.LinearReLU if has_relu else nnqat.Linear
-                new = cls(mod.in_features, mod.out_features, bias is not None,
-                          qconfig=qconfig)
+                new = cls(
+                    mod.in_features,
+                    mod.out_features,
+                    bias is not None,
+                    qconfig=qconfig)
             else:
-                new = nn.Linear(mod.in_features, mod.out_features,
-                                bias is not None)
+                new = nn.Linear(mod.in_features, mod.out_features, bias
+                                is not None)
         else:
             dim = len(mod.kernel_size)
             args = (mod.in_channels, mod.out_channels, mod.kernel_size,
-                    mod.stride, mod.padding, mod.dilation, mod.groups,
-                    bias is not None, mod.padding_mode)
+                    mod.stride, mod.padding, mod.dilation, mod.groups, bias
+                    is not None, mod.padding_mode)
             if keep_w_fake_quant:
                 qconfig = QConfig(
                     activation=nn.Identity, weight=_WeightFakeQuantOnly(wfq))

@@ -24,41 +24,42 @@ _PASS_FUNCS = {
     'hardtanh_', 'leaky_relu', 'leaky_relu_', 'elu', 'elu_', 'selu', 'celu',
     'mish', 'softplus', 'dropout', 'dropout_', 'dropout1d', 'dropout2d',
     'dropout3d', 'alpha_dropout', 'feature_alpha_dropout', 'contiguous',
-    'clone', 'float', 'half', 'double', 'to', 'detach', 'type', 'cpu',
-    'cuda', 'interpolate', 'upsample', 'upsample_bilinear',
-    'upsample_nearest', 'max_pool1d', 'max_pool2d', 'max_pool3d',
-    'avg_pool1d', 'avg_pool2d', 'avg_pool3d', 'adaptive_avg_pool1d',
-    'adaptive_avg_pool2d', 'adaptive_avg_pool3d', 'adaptive_max_pool1d',
-    'adaptive_max_pool2d', 'adaptive_max_pool3d', 'max_pool2d_with_indices',
-    'neg', 'exp', 'abs', 'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip',
-    'sign', 'log', 'sin', 'cos', 'erf', 'reciprocal', 'round', 'floor',
-    'ceil', 'sigmoid_', 'relu6_', 'pow', 'square', 'requires_grad_',
-    'type_as', 'pixel_shuffle_unused', 'nan_to_num', 'masked_fill',
-    'identity', 'sub_', 'fill_', 'zero_', 'exp_', 'bernoulli_', 'floor_',
-    'div_unused'
+    'clone', 'float', 'half', 'double', 'to', 'detach', 'type', 'cpu', 'cuda',
+    'interpolate', 'upsample', 'upsample_bilinear', 'upsample_nearest',
+    'max_pool1d', 'max_pool2d', 'max_pool3d', 'avg_pool1d', 'avg_pool2d',
+    'avg_pool3d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d',
+    'adaptive_avg_pool3d', 'adaptive_max_pool1d', 'adaptive_max_pool2d',
+    'adaptive_max_pool3d', 'max_pool2d_with_indices', 'neg', 'exp', 'abs',
+    'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip', 'sign', 'log', 'sin', 'cos',
+    'erf', 'reciprocal', 'round', 'floor', 'ceil', 'relu6_', 'pow', 'square',
+    'requires_grad_', 'type_as', 'nan_to_num', 'masked_fill', 'identity',
+    'fill_', 'zero_', 'exp_', 'bernoulli_', 'floor_', 'stochastic_depth',
+    'drop_path'
 }
 _BINARY_FUNCS = {
     'add', 'add_', 'iadd', 'sub', 'sub_', 'isub', 'rsub', 'mul', 'mul_',
     'imul', 'truediv', 'itruediv', 'div', 'div_', 'floordiv', 'maximum',
-    'minimum', 'where_unused', 'addcmul_unused'
+    'minimum'
 }
 _RESHAPE_FUNCS = {
     'view', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'squeeze_',
     'unsqueeze_', 'view_as', 'reshape_as'
 }
-_REDUCE_FUNCS = {'mean', 'sum', 'amax', 'amin', 'std', 'var', 'max', 'min',
-                 'logsumexp', 'norm', 'prod'}
-_PASS_MODULES = (
-    nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Sigmoid, nn.Tanh, nn.Hardswish,
-    nn.Hardsigmoid, nn.Hardtanh, nn.LeakyReLU, nn.ELU, nn.SELU, nn.CELU,
-    nn.Mish, nn.Softplus, nn.Dropout, nn.Dropout1d, nn.Dropout2d,
-    nn.Dropout3d, nn.AlphaDropout, nn.Identity, nn.MaxPool1d, nn.MaxPool2d,
-    nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
-    nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
-    nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d,
-    nn.Upsample, nn.UpsamplingBilinear2d, nn.UpsamplingNearest2d,
-    nn.ZeroPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d,
-    nn.ConstantPad2d)
+_REDUCE_FUNCS = {
+    'mean', 'sum', 'amax', 'amin', 'std', 'var', 'max', 'min', 'logsumexp',
+    'norm', 'prod'
+}
+_PASS_MODULES = (nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Sigmoid, nn.Tanh,
+                 nn.Hardswish, nn.Hardsigmoid, nn.Hardtanh, nn.LeakyReLU,
+                 nn.ELU, nn.SELU, nn.CELU, nn.Mish, nn.Softplus, nn.Dropout,
+                 nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
+                 nn.Identity, nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d,
+                 nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
+                 nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d,
+                 nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool1d,
+                 nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.Upsample,
+                 nn.UpsamplingBilinear2d, nn.UpsamplingNearest2d, nn.ZeroPad2d,
+                 nn.ReflectionPad2d, nn.ReplicationPad2d, nn.ConstantPad2d)
 
 
 def _name(node: ModuleNode) -> str:
@@ -122,7 +123,8 @@ class ChannelGraph:
         progress (bool): Show a progress bar. Defaults to False.
     """
 
-    def __init__(self, module_graph: ModuleGraph,
+    def __init__(self,
+                 module_graph: ModuleGraph,
                  progress: bool = False) -> None:
         self.graph = module_graph
         self.progress = progress
@@ -146,8 +148,7 @@ class ChannelGraph:
 
     def _fresh_like(self, value: Any, reason: Optional[str]) -> Any:
         if isinstance(value, Tensor):
-            dim = 1 if value.dim() >= 2 else (0 if value.dim() == 1 else
-                                                None)
+            dim = 1 if value.dim() >= 2 else (0 if value.dim() == 1 else None)
             return ChannelTensor.fresh(tuple(value.shape), dim, reason)
         if isinstance(value, (list, tuple)):
             return tuple(self._fresh_like(v, reason) for v in value)
@@ -165,8 +166,11 @@ class ChannelGraph:
         for ct in inputs:
             ct.mark(msg)
         self.unsupported.append(
-            dict(node=node.name, op=f'{node.op}:{node.target_name}',
-                 module=node.module_path, reason=reason))
+            dict(
+                node=node.name,
+                op=f'{node.op}:{node.target_name}',
+                module=node.module_path,
+                reason=reason))
         return outputs
 
     def _record(self, path: str, module: nn.Module, is_output: bool,
@@ -259,6 +263,12 @@ class ChannelGraph:
             self._record(path, m, True, elems)
             return ChannelTensor(elems, 1, tuple(node.value.shape))
         if isinstance(m, nn.LayerNorm):
+            from mmrazor.models.architectures.dynamic_ops import \
+                DynamicLayerNorm
+            if type(m) not in (nn.LayerNorm, DynamicLayerNorm):
+                return self._unknown(
+                    node, f'unsupported LayerNorm subclass '
+                    f'{type(m).__name__} (may normalise another dim)')
             if len(m.normalized_shape) == 1:
                 n = m.normalized_shape[0]
                 elems = self._input_elems(node, x, -1, n, 'LayerNorm')
@@ -284,8 +294,7 @@ class ChannelGraph:
         if type(m).__name__ == 'Scale' and \
                 sum(p.numel() for p in m.parameters()) <= 1:
             return self._pass(x, node.value, node)
-        return self._unknown(node,
-                             f'unsupported module {type(m).__name__}')
+        return self._unknown(node, f'unsupported module {type(m).__name__}')
 
     def _conv(self, node, m: nn.Conv2d, path: str, x) -> Any:
         in_elems = self._input_elems(node, x, 1, m.in_channels, 'conv')
@@ -360,8 +369,8 @@ class ChannelGraph:
             return self._unknown(node, 'pad touching the channel dim')
         if name in ('zeros_like', 'ones_like', 'empty_like', 'rand_like',
                     'randn_like', 'full_like', 'arange', 'zeros', 'ones',
-                    'tensor', 'new_zeros', 'new_ones', 'new_full',
-                    'new_empty', 'new_tensor'):
+                    'tensor', 'new_zeros', 'new_ones', 'new_full', 'new_empty',
+                    'new_tensor'):
             return self._fresh_like(value, f'{node.name}: new tensor')
         return self._unknown(node, f'unsupported op `{name}`')
 
@@ -377,9 +386,10 @@ class ChannelGraph:
         if not isinstance(value, Tensor):
             return self._fresh_like(value, None)
         if not isinstance(x, ChannelTensor) or x.dim is None:
-            return self._fresh_like(value, None) if not isinstance(
-                x, ChannelTensor) else ChannelTensor([], None,
-                                                     tuple(value.shape))
+            return self._fresh_like(
+                value,
+                None) if not isinstance(x, ChannelTensor) else ChannelTensor(
+                    [], None, tuple(value.shape))
         items = idx if isinstance(idx, tuple) else (idx, )
         if any(isinstance(i, ModuleNode) for i in items):
             return self._unknown(node, 'indexing with a tensor')
@@ -401,10 +411,8 @@ class ChannelGraph:
                 in_dim += 1
             elif isinstance(item, slice):
                 if in_dim == x.dim:
-                    if item.indices(x.shape[x.dim]) != (0, x.shape[x.dim],
-                                                        1):
-                        return self._unknown(node,
-                                             'slicing the channel dim')
+                    if item.indices(x.shape[x.dim]) != (0, x.shape[x.dim], 1):
+                        return self._unknown(node, 'slicing the channel dim')
                     new_dim = out_dim
                 in_dim += 1
                 out_dim += 1
@@ -516,8 +524,7 @@ class ChannelGraph:
 
     def _cat_args(self, node):
         tensors = node.args[0] if node.args else node.kwargs.get('tensors')
-        dim = node.kwargs.get('dim', node.args[1] if len(node.args) > 1
-                              else 0)
+        dim = node.kwargs.get('dim', node.args[1] if len(node.args) > 1 else 0)
         infos = [self._get(t) for t in tensors]
         return infos, dim
 
@@ -528,18 +535,19 @@ class ChannelGraph:
         if isinstance(dim, ModuleNode):
             return self._unknown(node, 'cat along a dynamic dim')
         dim = _norm_dim(dim, nd)
-        if not all(isinstance(i, ChannelTensor) and i.dim is not None
-                   and i.dim == infos[0].dim for i in infos):
-            return self._unknown(node, 'cat of tensors with different '
-                                 'channel dims')
+        if not all(
+                isinstance(i, ChannelTensor) and i.dim is not None
+                and i.dim == infos[0].dim for i in infos):
+            return self._unknown(
+                node, 'cat of tensors with different '
+                'channel dims')
         if dim == infos[0].dim:
             elems = [e for i in infos for e in i.elems]
             return ChannelTensor(elems, dim, tuple(value.shape))
         for i in infos[1:]:
             for a, b in zip(infos[0].elems, i.elems):
                 a.union(b)
-        return ChannelTensor(infos[0].elems, infos[0].dim,
-                             tuple(value.shape))
+        return ChannelTensor(infos[0].elems, infos[0].dim, tuple(value.shape))
 
     def _stack(self, node) -> Any:
         value = node.value
@@ -554,25 +562,37 @@ class ChannelGraph:
                 a.union(b)
         d = infos[0].dim
         new = d + 1 if dim <= d else d
-        return self._check(node, ChannelTensor(infos[0].elems, new,
-                                               tuple(value.shape)))
+        return self._check(
+            node, ChannelTensor(infos[0].elems, new, tuple(value.shape)))
 
     def _split(self, node, x) -> Any:
         value = node.value
         if not isinstance(x, ChannelTensor) or x.dim is None:
             return self._fresh_like(value, None)
-        dim = node.kwargs.get('dim', node.args[2] if len(node.args) > 2
-                              else 0)
+        dim = node.kwargs.get('dim', node.args[2] if len(node.args) > 2 else 0)
         if isinstance(dim, ModuleNode):
             return self._unknown(node, 'split along a dynamic dim')
         dim = _norm_dim(dim, len(x.shape))
         outs = []
         start = 0
+        if dim == x.dim:
+            sizes = [v.shape[dim] for v in value]
+            if len(set(sizes)) == 1 and sum(sizes) == len(x.elems):
+                # chunks split the *pruned* tensor evenly at runtime, so
+                # position i of every chunk must be pruned alike
+                n = sizes[0]
+                for k in range(1, len(sizes)):
+                    for i in range(n):
+                        x.elems[i].union(x.elems[k * n + i])
+            else:
+                x.mark(f'{node.name}: split into fixed sizes {sizes} along '
+                       'the channel dim')
         for v in value:
             if dim == x.dim:
                 n = v.shape[dim]
-                outs.append(ChannelTensor(x.elems[start:start + n], dim,
-                                          tuple(v.shape)))
+                outs.append(
+                    ChannelTensor(x.elems[start:start + n], dim,
+                                  tuple(v.shape)))
                 start += n
             else:
                 outs.append(ChannelTensor(x.elems, x.dim, tuple(v.shape)))
@@ -583,10 +603,10 @@ class ChannelGraph:
         if not isinstance(x, ChannelTensor) or x.dim is None:
             return self._fresh_like(value, None)
         nd = len(x.shape)
-        dim = node.kwargs.get('dim', node.args[1] if len(node.args) > 1
-                              else None)
-        keep = node.kwargs.get('keepdim', node.args[2] if len(node.args) > 2
-                               else False)
+        dim = node.kwargs.get('dim',
+                              node.args[1] if len(node.args) > 1 else None)
+        keep = node.kwargs.get('keepdim',
+                               node.args[2] if len(node.args) > 2 else False)
         out_val = value[0] if isinstance(value, (tuple, list)) else value
         if dim is None:
             return ChannelTensor([], None, tuple(out_val.shape))
@@ -602,8 +622,7 @@ class ChannelGraph:
         ct = self._check(node, ChannelTensor(x.elems, new,
                                              tuple(out_val.shape)))
         if isinstance(value, (tuple, list)):
-            return (ct, ) + tuple(
-                self._fresh_like(v, None) for v in value[1:])
+            return (ct, ) + tuple(self._fresh_like(v, None) for v in value[1:])
         return ct
 
     def _softmax(self, node, x, dim) -> Any:
@@ -647,18 +666,20 @@ class ChannelGraph:
         for sig, roots in groups.items():
             ris = sorted(sig)
             n = len(roots)
-            first_ri = ris[0]
-            first_pos = {}
-            for r in roots:
-                first_pos[r] = min(p for ri, p in occ[r] if ri == first_ri)
-            roots.sort(key=lambda r: first_pos[r])
+            # occ[r] is filled in record order, so its first entry is the
+            # first position of r in the first record of the group
+            roots.sort(key=lambda r: occ[r][0][1])
             order = {r: i for i, r in enumerate(roots)}
             reasons: List[str] = []
             channels = dict(input_related=[], output_related=[])
+            buckets: Dict[int, List[Tuple[int, int]]] = defaultdict(list)
+            for r in roots:
+                o = order[r]
+                for rj, p in occ[r]:
+                    buckets[rj].append((p, o))
             for ri in ris:
                 path, is_out = keys[ri]
-                pos = [(p, order[r]) for r in roots for rj, p in occ[r]
-                       if rj == ri]
+                pos = buckets[ri]
                 pos.sort()
                 start, end = pos[0][0], pos[-1][0] + 1
                 width = end - start
@@ -669,28 +690,29 @@ class ChannelGraph:
                 if not ok:
                     reasons.append(f'{path}: channels of the group are not '
                                    'contiguous / in the same order')
-                entry = dict(name=path, start=start, end=end,
-                             is_output_channel=is_out)
-                channels['output_related' if is_out else
-                         'input_related'].append(entry)
+                entry = dict(
+                    name=path, start=start, end=end, is_output_channel=is_out)
+                channels['output_related'
+                         if is_out else 'input_related'].append(entry)
             for r in roots:
                 for reason in r.reasons:
                     if reason not in reasons:
                         reasons.append(reason)
-            first = (channels['output_related'] or
-                     channels['input_related'])[0]
+            first = (channels['output_related']
+                     or channels['input_related'])[0]
             name = f"{first['name']}_{(first['start'], first['end'])}_{n}"
             producers = [
-                c for c in channels['output_related'] if isinstance(
-                    self.record_modules[c['name']], (nn.Conv2d, nn.Linear))
+                c for c in channels['output_related']
+                if isinstance(self.record_modules[c['name']], (nn.Conv2d,
+                                                               nn.Linear))
             ]
             if not producers:
                 reasons.append('no Conv/Linear produces these channels')
             if not channels['input_related']:
                 reasons.append('no op consumes these channels')
             if reasons:
-                rejected.append(dict(unit=name, num_channels=n,
-                                     reasons=reasons[:6]))
+                rejected.append(
+                    dict(unit=name, num_channels=n, reasons=reasons[:6]))
                 continue
             units[name] = dict(
                 init_args=dict(num_channels=n), channels=channels)

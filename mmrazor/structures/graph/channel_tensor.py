@@ -66,7 +66,9 @@ class ChannelTensor:
         self.shape = tuple(shape)
 
     @classmethod
-    def fresh(cls, shape: tuple, dim: Optional[int] = 1,
+    def fresh(cls,
+              shape: tuple,
+              dim: Optional[int] = 1,
               reason: Optional[str] = None) -> 'ChannelTensor':
         """New elements for ``shape[dim]`` (marked with ``reason``)."""
         shape = tuple(shape)

@@ -87,9 +87,9 @@ class ModuleGraph(BaseGraph[ModuleNode]):
             target = node.target
             if node.op == 'get_attr':
                 target = _strip(node.target, prefix)
-            mnode = ModuleNode(node.name, node.op, target, module,
-                               module_path, conv(node.args),
-                               conv(node.kwargs), values.get(node.name))
+            mnode = ModuleNode(node.name, node.op, target, module, module_path,
+                               conv(node.args), conv(node.kwargs),
+                               values.get(node.name))
             graph.add_node(mnode)
             mapping[node.name] = mnode
             for inp in node.all_input_nodes:

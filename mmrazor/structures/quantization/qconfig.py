@@ -66,8 +66,8 @@ class QSchemeHandler:
                 not 1 <= bit <= 16:
             raise ValueError(f'{_key}.bit must be an int in [1, 16], got '
                              f'{bit!r}')
-        for name, value in (('is_symmetry', is_symmetry),
-                            ('is_per_channel', is_per_channel),
+        for name, value in (('is_symmetry', is_symmetry), ('is_per_channel',
+                                                           is_per_channel),
                             ('is_symmetric_range', is_symmetric_range)):
             if not isinstance(value, bool):
                 raise ValueError(f'{_key}.{name} must be a bool, got '
@@ -220,10 +220,10 @@ class QConfigHandler:
             raise ValueError('a_observer: per-channel activation observers '
                              f'({self.a_observer_cls.__name__}) are not '
                              'supported; use a per-tensor observer')
-        self.w_qscheme = self._build_qscheme(qconfig['w_qscheme'],
-                                             'w_qscheme', w_per_channel)
-        self.a_qscheme = self._build_qscheme(qconfig['a_qscheme'],
-                                             'a_qscheme', a_per_channel)
+        self.w_qscheme = self._build_qscheme(qconfig['w_qscheme'], 'w_qscheme',
+                                             w_per_channel)
+        self.a_qscheme = self._build_qscheme(qconfig['a_qscheme'], 'a_qscheme',
+                                             a_per_channel)
         self._check_kwargs(self.w_observer_cls, self.w_qscheme,
                            self.w_observer_cfg, 'w')
         self._check_kwargs(self.a_observer_cls, self.a_qscheme,
@@ -300,8 +300,7 @@ class QConfigHandler:
             try:
                 with quiet_ao():
                     factory()
-            except (TypeError, ValueError, AssertionError,
-                    RuntimeError) as e:
+            except (TypeError, ValueError, AssertionError, RuntimeError) as e:
                 raise ValueError(f'{key}: cannot build it with this '
                                  f'config: {type(e).__name__}: {e}') from e
         return qconfig
@@ -358,4 +357,3 @@ class QConfigHandler:
             k: v
             for k, v in self.w_qscheme.kwargs.items() if k in accepted
         }
-

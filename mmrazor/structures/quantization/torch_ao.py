@@ -29,7 +29,6 @@ import contextlib
 import warnings
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-import torch
 import torch.nn as nn
 from torch.fx import GraphModule
 
@@ -58,21 +57,16 @@ with quiet_ao():
     import torch.ao.quantization.fake_quantize as fake_quantize_module
     import torch.ao.quantization.observer as observer_module
     from torch.ao.nn.quantized import FloatFunctional, FXFloatFunctional
-    from torch.ao.quantization import (FakeQuantize, FakeQuantizeBase,
-                                       FixedQParamsFakeQuantize,
-                                       FusedMovingAvgObsFakeQuantize,
-                                       MinMaxObserver,
-                                       MovingAverageMinMaxObserver,
-                                       MovingAveragePerChannelMinMaxObserver,
-                                       ObserverBase, PerChannelMinMaxObserver,
-                                       QConfig, QConfigMapping,
-                                       disable_fake_quant, disable_observer,
-                                       enable_fake_quant, enable_observer)
-    from torch.ao.quantization.backend_config import (BackendConfig,
-                                                      BackendPatternConfig,
-                                                      DTypeConfig,
-                                                      ObservationType,
-                                                      get_native_backend_config)
+    from torch.ao.quantization import (
+        FakeQuantize, FakeQuantizeBase, FixedQParamsFakeQuantize,
+        FusedMovingAvgObsFakeQuantize, MinMaxObserver,
+        MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver,
+        ObserverBase, PerChannelMinMaxObserver, QConfig, QConfigMapping,
+        disable_fake_quant, disable_observer, enable_fake_quant,
+        enable_observer)
+    from torch.ao.quantization.backend_config import (
+        BackendConfig, BackendPatternConfig, DTypeConfig, ObservationType,
+        get_native_backend_config)
     from torch.ao.quantization.fx import fuse as _ao_fuse
     from torch.ao.quantization.fx import prepare as _ao_prepare
     from torch.ao.quantization.fx.custom_config import (FuseCustomConfig,
@@ -88,14 +82,13 @@ __all__ = [
     'MovingAverageMinMaxObserver', 'MovingAveragePerChannelMinMaxObserver',
     'ObserverBase', 'PerChannelMinMaxObserver', 'QConfig', 'QConfigMapping',
     'disable_fake_quant', 'disable_observer', 'enable_fake_quant',
-    'enable_observer', 'BackendConfig', 'BackendPatternConfig',
-    'DTypeConfig', 'ObservationType', 'get_native_backend_config',
-    'FuseCustomConfig', 'PrepareCustomConfig', 'QuantizationTracer',
-    'fuse_conv_bn_weights', 'fuse_fx', 'prepare_fx', 'swap_ff_with_fxff',
-    'attach_meta_to_nodes', 'torch_observer_classes',
-    'torch_fake_quant_classes', 'QAT_MODULES', 'FUSED_QAT_CONV_BN',
-    'FUSED_QAT_CONV', 'is_activation_post_process', 'freeze_bn_stats',
-    'update_bn_stats'
+    'enable_observer', 'BackendConfig', 'BackendPatternConfig', 'DTypeConfig',
+    'ObservationType', 'get_native_backend_config', 'FuseCustomConfig',
+    'PrepareCustomConfig', 'QuantizationTracer', 'fuse_conv_bn_weights',
+    'fuse_fx', 'prepare_fx', 'swap_ff_with_fxff', 'attach_meta_to_nodes',
+    'torch_observer_classes', 'torch_fake_quant_classes', 'QAT_MODULES',
+    'FUSED_QAT_CONV_BN', 'FUSED_QAT_CONV', 'is_activation_post_process',
+    'freeze_bn_stats', 'update_bn_stats'
 ]
 
 

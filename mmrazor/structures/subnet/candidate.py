@@ -62,8 +62,8 @@ class Candidates(UserList):
         if isinstance(items, dict):
             # a dict of items ({subnet_str: info, ...}) or one subnet
             if items and all(
-                    isinstance(k, str) and isinstance(v, dict)
-                    and set(v) & set(_INDICATORS) and _is_subnet_str(k)
+                    isinstance(k, str) and isinstance(v, dict) and set(v)
+                    & set(_INDICATORS) and _is_subnet_str(k)
                     for k, v in items.items()):
                 return [self._format({k: v}) for k, v in items.items()]
             return [self._format(items)]

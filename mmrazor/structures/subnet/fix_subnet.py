@@ -129,8 +129,7 @@ def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
         if not isinstance(module, BaseMutable) or \
                 isinstance(module, DerivedMutable) or _is_container(module):
             continue
-        todo.append((_mutable_key(name, module, prefix, extra_prefix),
-                     module))
+        todo.append((_mutable_key(name, module, prefix, extra_prefix), module))
     expected = list(dict.fromkeys(key for key, _ in todo))
     missing = [key for key in expected if key not in fix_mutable]
     unknown = [key for key in fix_mutable if key not in expected]
@@ -166,7 +165,8 @@ def export_fix_subnet(
         model: nn.Module,
         export_subnet_mode: str = 'mutable',
         slice_weight: bool = False,
-        export_channel: bool = False) -> Tuple[FixMutable, Optional[nn.Module]]:
+        export_channel: bool = False
+) -> Tuple[FixMutable, Optional[nn.Module]]:
     """Export the current subnet of ``model``.
 
     Args:
@@ -213,8 +213,8 @@ def export_fix_subnet(
 
 def _has_channel_mutator(model: nn.Module) -> bool:
     mutator = getattr(model, 'mutator', None)
-    return mutator is not None and any(
-        cls.__name__ == 'ChannelMutator' for cls in type(mutator).__mro__)
+    return mutator is not None and any(cls.__name__ == 'ChannelMutator'
+                                       for cls in type(mutator).__mro__)
 
 
 def _export_subnet_by_mutable(model: nn.Module) -> FixMutable:
@@ -266,8 +266,8 @@ def _to_builtin(value: Any) -> Any:
     return value
 
 
-def dump_fix_subnet(fix_subnet: Dict[str, Any],
-                    path: Union[str, Path]) -> None:
+def dump_fix_subnet(fix_subnet: Dict[str, Any], path: Union[str,
+                                                            Path]) -> None:
     """Write ``convert_fix_subnet(fix_subnet)`` to ``path`` atomically
     (yaml or json by suffix).
 
@@ -284,8 +284,10 @@ def dump_fix_subnet(fix_subnet: Dict[str, Any],
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=suffix)
     os.close(fd)
     try:
-        fileio.dump(convert_fix_subnet(fix_subnet), tmp,
-                    file_format=suffix.lstrip('.'))
+        fileio.dump(
+            convert_fix_subnet(fix_subnet),
+            tmp,
+            file_format=suffix.lstrip('.'))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -122,10 +122,10 @@ def test_l1_l2(feats):
     close(L.L1Loss(loss_weight=2.)(s, t), 2 * np.abs(S - T).mean())
     close(L.L1Loss(reduction='sum')(s, t), np.abs(S - T).sum())
     close(L.L2Loss(normalize=False)(s, t), ((S - T)**2).sum() / 2)
-    Sn = S.reshape(2, -1) / np.linalg.norm(S.reshape(2, -1), axis=1,
-                                           keepdims=True)
-    Tn = T.reshape(2, -1) / np.linalg.norm(T.reshape(2, -1), axis=1,
-                                           keepdims=True)
+    Sn = S.reshape(2, -1) / np.linalg.norm(
+        S.reshape(2, -1), axis=1, keepdims=True)
+    Tn = T.reshape(2, -1) / np.linalg.norm(
+        T.reshape(2, -1), axis=1, keepdims=True)
     close(L.L2Loss()(s, t), ((Sn - Tn)**2).sum() / 2)
     close(
         L.L2Loss(mult=2., div_element=True, dist=True)(s, t),
@@ -183,8 +183,8 @@ def test_dist(logits):
         return 1 - np.mean(corr)
 
     ref = tau**2 * (2. * rel(ys, yt) + 0.5 * rel(ys.T, yt.T))
-    loss = L.DISTLoss(inter_loss_weight=2., intra_loss_weight=.5,
-                      tau=tau)(s, t)
+    loss = L.DISTLoss(
+        inter_loss_weight=2., intra_loss_weight=.5, tau=tau)(s, t)
     close(loss, ref, tol=1e-5)
     assert L.DISTLoss()(s, s).item() == pytest.approx(0, abs=1e-6)
 
@@ -284,10 +284,12 @@ def test_fbkd():
     tn = [x.numpy() for x in t]
     ref = (1. * ((tn[2] - sn[2])**2 * tn[0] * tn[1]).sum() +
            2. * np.abs(sn[0] - tn[0]).sum() +
-           3. * np.abs(sn[1] - tn[1]).sum() + 4. *
-           ((sn[3] - tn[3])**2).sum())
-    loss = L.FBKDLoss(mask_l2_weight=1., spatial_weight=2.,
-                      channel_weight=3., nonloacl_weight=4.)(s, t)
+           3. * np.abs(sn[1] - tn[1]).sum() + 4. * ((sn[3] - tn[3])**2).sum())
+    loss = L.FBKDLoss(
+        mask_l2_weight=1.,
+        spatial_weight=2.,
+        channel_weight=3.,
+        nonloacl_weight=4.)(s, t)
     close(loss, ref, tol=1e-4)
     with pytest.raises(ValueError, match='4-tuples'):
         L.FBKDLoss()(s[:3], t)
@@ -299,12 +301,12 @@ def test_data_free_losses(logits):
     close(L.OnehotLikeLoss()(s),
           -np.log(np_softmax(S))[np.arange(4), S.argmax(1)].mean())
     p = np_softmax(S).mean(0)
-    close(L.InformationEntropyLoss(loss_weight=2.)(s),
-          2 * (p * np.log10(p)).sum())
+    close(
+        L.InformationEntropyLoss(loss_weight=2.)(s),
+        2 * (p * np.log10(p)).sum())
     f = torch.tensor([[1., -2.], [3., -4.]])
     close(L.ActivationLoss()(f), -2.5)
-    close(L.ActivationLoss(norm_type='norm')(f),
-          -(math.sqrt(5) + 5) / 2)
+    close(L.ActivationLoss(norm_type='norm')(f), -(math.sqrt(5) + 5) / 2)
     with pytest.raises(ValueError, match='norm_type'):
         L.ActivationLoss(norm_type='l3')
 
@@ -312,8 +314,12 @@ def test_data_free_losses(logits):
 def test_crd_loss():
     torch.manual_seed(0)
     n_data, neg, dim, bs = 20, 4, 8, 3
-    loss_fn = L.CRDLoss(neg_num=neg, sample_n=n_data, dim_out=dim,
-                        temperature=0.5, momentum=0.5)
+    loss_fn = L.CRDLoss(
+        neg_num=neg,
+        sample_n=n_data,
+        dim_out=dim,
+        temperature=0.5,
+        momentum=0.5)
     s = torch.nn.functional.normalize(torch.randn(bs, dim), dim=1)
     t = torch.nn.functional.normalize(torch.randn(bs, dim), dim=1)
     samples = []

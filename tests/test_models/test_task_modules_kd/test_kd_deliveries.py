@@ -47,8 +47,8 @@ def test_delivery_max_keep_data_and_restore():
             toy_module.toy_func()
     assert toy_module.toy_func is origin
     with pytest.raises(ValueError):
-        FunctionOutputsDelivery(func_path='kd_toy_module.toy_func',
-                                max_keep_data=0)
+        FunctionOutputsDelivery(
+            func_path='kd_toy_module.toy_func', max_keep_data=0)
 
 
 def test_method_delivery_and_manager_mixup():
@@ -86,12 +86,16 @@ def test_method_delivery_and_manager_mixup():
 
 def test_manager_dict_and_errors():
     manager = DistillDeliveryManager(
-        dict(d=dict(type='FunctionOutputsDelivery',
-                    func_path='kd_toy_module.toy_func')))
+        dict(
+            d=dict(
+                type='FunctionOutputsDelivery',
+                func_path='kd_toy_module.toy_func')))
     assert isinstance(manager.deliveries['d'], FunctionOutputsDelivery)
     with pytest.raises(ValueError, match='MethodInputs'):
         DistillDeliveryManager(
-            dict(d=dict(type='MethodInputs',
-                        method_path='kd_toy_module.Toy.toy_func')))
+            dict(
+                d=dict(
+                    type='MethodInputs',
+                    method_path='kd_toy_module.Toy.toy_func')))
     with pytest.raises(AttributeError, match='nope'):
         FunctionOutputsDelivery(func_path='kd_toy_module.nope')

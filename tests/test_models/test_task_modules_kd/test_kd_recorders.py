@@ -5,13 +5,10 @@ import torch
 from mmengine.config import ConfigDict
 from torch import nn
 
-from mmrazor.models.task_modules import (FunctionInputsRecorder,
-                                         FunctionOutputsRecorder,
-                                         MethodInputsRecorder,
-                                         MethodOutputsRecorder,
-                                         ModuleInputsRecorder,
-                                         ModuleOutputsRecorder,
-                                         ParameterRecorder, RecorderManager)
+from mmrazor.models.task_modules import (
+    FunctionInputsRecorder, FunctionOutputsRecorder, MethodInputsRecorder,
+    MethodOutputsRecorder, ModuleInputsRecorder, ModuleOutputsRecorder,
+    ParameterRecorder, RecorderManager)
 from mmrazor.registry import TASK_UTILS
 
 
@@ -106,8 +103,7 @@ def test_patches_restored_on_exception():
     manager = RecorderManager(
         dict(
             f=dict(type='FunctionOutputs', source='kd_toy_module.toy_func'),
-            m=dict(type='MethodOutputs',
-                   source='kd_toy_module.Toy.toy_func')))
+            m=dict(type='MethodOutputs', source='kd_toy_module.Toy.toy_func')))
     manager.initialize()
     with pytest.raises(ValueError, match='boom'):
         with manager:
@@ -153,8 +149,8 @@ def test_parameter_recorder():
 def test_recorder_manager_seed_example():
     conv1_rec = ConfigDict(type='ModuleOutputs', source='conv1')
     conv2_rec = ConfigDict(type='ModuleOutputs', source='conv2')
-    func_rec = ConfigDict(type='MethodOutputs',
-                          source='kd_toy_module.Toy.toy_func')
+    func_rec = ConfigDict(
+        type='MethodOutputs', source='kd_toy_module.Toy.toy_func')
     manager = RecorderManager({
         'conv1_rec': conv1_rec,
         'conv2_rec': conv2_rec,

@@ -14,12 +14,16 @@ def test_docstring_examples():
 
 
 def test_candidates_api():
-    subnets = [{'module_0': 'a', 'value_1': 3}, {'module_0': 'b',
-                                                 'value_1': 5}]
+    subnets = [{
+        'module_0': 'a',
+        'value_1': 3
+    }, {
+        'module_0': 'b',
+        'value_1': 5
+    }]
     cands = Candidates(subnets)
     assert len(cands) == 2 and cands.subnets == subnets
-    cands.update_resources([{'flops': 10.0, 'params': 1.0},
-                            {'flops': 20.0}])
+    cands.update_resources([{'flops': 10.0, 'params': 1.0}, {'flops': 20.0}])
     cands.set_score(0, 0.91234)
     cands.set_score(1, 0.95)
     assert cands.scores == [0.91, 0.95]

@@ -48,9 +48,15 @@ def test_export_mutable_mode_and_convert():
         'conv', dict(all_choices=['conv', 'id']))
     converted = convert_fix_subnet(fix_subnet)
     assert converted == {
-        'backbone.op1': {'chosen': 'conv'},
-        'op_alias': {'chosen': 'id'},
-        'kernel': {'chosen': 3}
+        'backbone.op1': {
+            'chosen': 'conv'
+        },
+        'op_alias': {
+            'chosen': 'id'
+        },
+        'kernel': {
+            'chosen': 3
+        }
     }
     # keys are relative to the object passed
     sub_fix, _ = export_fix_subnet(net.backbone)
@@ -77,9 +83,15 @@ def test_export_slice_weight_returns_static_copy():
 @pytest.mark.parametrize('fmt', ['yaml', 'json', 'dict'])
 def test_load_formats(tmp_path, fmt):
     subnet = {
-        'backbone.op1': {'chosen': 'id'},
-        'op_alias': {'chosen': 'conv'},
-        'kernel': {'chosen': 5}
+        'backbone.op1': {
+            'chosen': 'id'
+        },
+        'op_alias': {
+            'chosen': 'conv'
+        },
+        'kernel': {
+            'chosen': 5
+        }
     }
     if fmt == 'dict':
         source = subnet
@@ -123,8 +135,9 @@ def test_load_errors(tmp_path):
     with pytest.raises(KeyError, match=r"missing keys \['kernel'\]"):
         load_fix_subnet(Net(), missing)
     unknown = dict(good, extra=1)
-    with pytest.raises(KeyError, match="unknown keys \\['extra'\\].*"
-                       "Expected keys"):
+    with pytest.raises(
+            KeyError, match="unknown keys \\['extra'\\].*"
+            "Expected keys"):
         load_fix_subnet(Net(), unknown)
     with pytest.raises(FileNotFoundError):
         load_fix_subnet(Net(), str(tmp_path / 'nope.yaml'))
@@ -168,8 +181,11 @@ def test_sub_model_builder(tmp_path):
     cfg = dict(
         type='mmrazor.OneShotMutableOP',
         candidates=dict(
-            a=dict(type='torch.nn.Conv2d', in_channels=1, out_channels=1,
-                   kernel_size=1),
+            a=dict(
+                type='torch.nn.Conv2d',
+                in_channels=1,
+                out_channels=1,
+                kernel_size=1),
             b=dict(type='torch.nn.Identity')))
     model = MODELS.build(
         dict(type='mmrazor.sub_model', cfg=cfg, fix_subnet={'': 'b'}))

@@ -1,1 +1,4 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .spos import SPOS
+
+__all__ = ['SPOS']

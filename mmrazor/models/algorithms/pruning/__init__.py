@@ -1,1 +1,4 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .ite_prune_algorithm import (
+    ItePruneAlgorithm,  # noqa: F401
+    ItePruneConfigManager)

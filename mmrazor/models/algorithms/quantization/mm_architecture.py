@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import copy
+import logging
 import os
 import warnings
 from typing import Dict, List, Optional, Tuple, Union
@@ -8,7 +9,8 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel
-from mmengine.runner import load_checkpoint
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.structures import BaseDataElement
 from torch.fx import GraphModule
 
@@ -72,14 +74,15 @@ class MMArchitectureQuant(BaseAlgorithm):
                  quantizer: Union[Dict, nn.Module],
                  data_preprocessor: Optional[Dict] = None,
                  deploy_cfg: Optional[Union[str, Dict]] = None,
-                 forward_modes: Tuple[str, ...] = ('tensor', 'predict',
-                                                   'loss'),
+                 forward_modes: Tuple[str,
+                                      ...] = ('tensor', 'predict', 'loss'),
                  float_checkpoint: Optional[str] = None,
                  input_shapes: Tuple[int, ...] = (1, 3, 224, 224),
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
-        bad_modes = [m for m in forward_modes
-                     if m not in ('tensor', 'predict', 'loss')]
+        bad_modes = [
+            m for m in forward_modes if m not in ('tensor', 'predict', 'loss')
+        ]
         if bad_modes or not forward_modes:
             raise ValueError(f'forward_modes must be a non-empty subset of '
                              f"('tensor', 'predict', 'loss'), got "
@@ -89,15 +92,37 @@ class MMArchitectureQuant(BaseAlgorithm):
         self.input_shapes = tuple(input_shapes)
         self.quantizer.convert_batchnorm2d(self.architecture)
         if float_checkpoint:
-            load_checkpoint(
-                self.architecture, float_checkpoint, map_location='cpu')
-            self.architecture._is_init = True
+            self._load_float_checkpoint(float_checkpoint)
         if isinstance(deploy_cfg, str):
             deploy_cfg = Config.fromfile(deploy_cfg)
         self.deploy_cfg = deploy_cfg
         self.forward_modes = tuple(forward_modes)
         self.qmodels = self._build_qmodels(self.architecture)
         self._init_qparams_shapes()
+
+    def _load_float_checkpoint(self, float_checkpoint: str) -> None:
+        """Load float weights into ``architecture`` (mmengine checkpoint
+        loaders, so the safe local loader and URLs both work)."""
+        checkpoint = CheckpointLoader.load_checkpoint(
+            float_checkpoint, map_location='cpu')
+        state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(
+            checkpoint, dict) else checkpoint
+        if not isinstance(state_dict, dict):
+            raise TypeError(f'float_checkpoint {float_checkpoint!r} holds no '
+                            'state dict')
+        state_dict = {
+            k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in state_dict.items()
+        }
+        missing, unexpected = self.architecture.load_state_dict(
+            state_dict, strict=False)
+        if missing or unexpected:
+            print_log(
+                f'float_checkpoint {float_checkpoint}: missing keys '
+                f'{missing[:10]}, unexpected keys {unexpected[:10]}',
+                logger='current',
+                level=logging.WARNING)
+        self.architecture._is_init = True
 
     # ------------------------------------------------------------------
     def _init_qparams_shapes(self) -> None:
@@ -106,15 +131,15 @@ class MMArchitectureQuant(BaseAlgorithm):
         src_mode = 'tensor' if 'tensor' in self.qmodels else \
             self.forward_modes[0]
         if src_mode == 'tensor':
-            device = next(iter(self.architecture.parameters()),
-                          torch.zeros(0)).device
+            device = next(
+                iter(self.architecture.parameters()), torch.zeros(0)).device
             dummy = torch.randn(self.input_shapes, device=device)
             qmodel = self.qmodels['tensor']
             was_training = qmodel.training
             qmodel.eval()
             try:
                 with torch.no_grad():
-                    qmodel(dummy)
+                    qmodel(dummy, None, 'tensor')
             except Exception as e:  # wrong input_shapes: not fatal
                 warnings.warn(
                     f'MMArchitectureQuant: the dummy forward with '
@@ -154,7 +179,7 @@ class MMArchitectureQuant(BaseAlgorithm):
         that mode was not prepared)."""
         if mode in self.qmodels:
             qmodel = self.qmodels[mode]
-            return qmodel(inputs, data_samples)
+            return qmodel(inputs, data_samples, mode)
         return self.architecture(inputs, data_samples, mode)
 
     def calibrate_step(self, data: Union[Dict, Tuple, List]):
@@ -234,17 +259,19 @@ class MMArchitectureQuant(BaseAlgorithm):
             keep_w_fake_quant=True,
             update_weight_with_fakequant=True)
         for name, module in list(observed.named_modules()):
-            if type(module) in QAT_MODULES and not isinstance(
-                    module.weight_fake_quant, FakeQuantize):
+            if type(module) in QAT_MODULES and \
+                    type(module.weight_fake_quant) is not FakeQuantize:
                 module.weight_fake_quant = QConfigHandler.replace_fakequant(
                     module.weight_fake_quant, qconfig.w_qscheme)
-        for name, child in list(observed.named_children()):
-            if isinstance(child, FakeQuantizeBase) and not isinstance(
-                    child, FakeQuantize):
-                setattr(
-                    observed, name,
-                    QConfigHandler.replace_fakequant(child,
-                                                     qconfig.a_qscheme))
+        replaced: Dict[int, nn.Module] = {}
+        for name, child in list(observed._modules.items()):
+            # shared fake-quants appear under several names: keep sharing
+            if isinstance(child, FakeQuantizeBase) and \
+                    type(child) is not FakeQuantize:
+                if id(child) not in replaced:
+                    replaced[id(child)] = QConfigHandler.replace_fakequant(
+                        child, qconfig.a_qscheme)
+                setattr(observed, name, replaced[id(child)])
         observed.apply(disable_observer)
         return observed
 
@@ -271,9 +298,9 @@ class MMArchitectureQuantDDP(MMDistributedDataParallel):
         if device_ids is None and torch.cuda.is_available():
             device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
         if device_ids:
-            module = module.to(torch.device('cuda', device_ids[0]) if
-                               isinstance(device_ids[0], int) else
-                               device_ids[0])
+            module = module.to(
+                torch.device('cuda', device_ids[0]) if isinstance(
+                    device_ids[0], int) else device_ids[0])
         module.qmodels = module._build_qmodels(module.architecture)
         module._init_qparams_shapes()
         super().__init__(module=module, device_ids=device_ids, **kwargs)

@@ -35,30 +35,32 @@ class SearchableMobileNetV2(BaseModule):
         norm_cfg (dict): Config of the norms. Defaults to ``BN``.
         act_cfg (dict): Activation. Defaults to ``ReLU6``.
         norm_eval (bool): Keep BN in eval mode. Defaults to False.
+        in_channels (int): Channels of the input images (an extension,
+            e.g. 1 for grey images). Defaults to 3.
         with_cp (bool): Unused by this backbone (kept for compatibility).
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to Kaiming for convs and constant 1 for norms.
     """
 
-    def __init__(self,
-                 arch_setting: List[List],
-                 first_channels: int = 32,
-                 last_channels: int = 1280,
-                 widen_factor: float = 1.,
-                 out_indices: Sequence[int] = (7, ),
-                 frozen_stages: int = -1,
-                 conv_cfg: Optional[Dict] = None,
-                 norm_cfg: Dict = dict(type='BN'),
-                 act_cfg: Dict = dict(type='ReLU6'),
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 init_cfg: Optional[Dict] = [
-                     dict(type='Kaiming', layer=['Conv2d']),
-                     dict(
-                         type='Constant',
-                         val=1,
-                         layer=['_BatchNorm', 'GroupNorm'])
-                 ]) -> None:
+    def __init__(
+        self,
+        arch_setting: List[List],
+        first_channels: int = 32,
+        last_channels: int = 1280,
+        widen_factor: float = 1.,
+        out_indices: Sequence[int] = (7, ),
+        frozen_stages: int = -1,
+        conv_cfg: Optional[Dict] = None,
+        norm_cfg: Dict = dict(type='BN'),
+        act_cfg: Dict = dict(type='ReLU6'),
+        norm_eval: bool = False,
+        with_cp: bool = False,
+        in_channels: int = 3,
+        init_cfg: Optional[Dict] = [
+            dict(type='Kaiming', layer=['Conv2d']),
+            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+        ]
+    ) -> None:
         super().__init__(init_cfg)
         num_layers = len(arch_setting) + 1
         for index in out_indices:
@@ -81,7 +83,7 @@ class SearchableMobileNetV2(BaseModule):
 
         self.in_channels = make_divisible(first_channels * widen_factor, 8)
         self.conv1 = ConvModule(
-            in_channels=3,
+            in_channels=in_channels,
             out_channels=self.in_channels,
             kernel_size=3,
             stride=2,

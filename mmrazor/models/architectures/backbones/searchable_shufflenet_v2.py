@@ -39,6 +39,8 @@ class SearchableShuffleNetV2(BaseModule):
         norm_cfg (dict): Config of the norms. Defaults to ``BN``.
         act_cfg (dict): Activation. Defaults to ``ReLU``.
         norm_eval (bool): Keep BN in eval mode. Defaults to False.
+        in_channels (int): Channels of the input images (an extension,
+            e.g. 1 for grey images). Defaults to 3.
         with_cp (bool): Use checkpointing. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
 
@@ -68,6 +70,7 @@ class SearchableShuffleNetV2(BaseModule):
                  act_cfg: Dict = dict(type='ReLU'),
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 in_channels: int = 3,
                  init_cfg: Optional[Dict] = None) -> None:
         layers_nums = len(arch_setting) + (1 if with_last_layer else 0)
         for index in out_indices:
@@ -92,7 +95,7 @@ class SearchableShuffleNetV2(BaseModule):
         last_channels = 1024
         self.in_channels = 16 * stem_multiplier
         self.conv1 = ConvModule(
-            in_channels=3,
+            in_channels=in_channels,
             out_channels=self.in_channels,
             kernel_size=3,
             stride=2,

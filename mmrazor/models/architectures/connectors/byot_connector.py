@@ -29,13 +29,23 @@ class SepConv(nn.Module):
                  padding: int = 1) -> None:
         super().__init__()
         self.op = nn.Sequential(
-            nn.Conv2d(channel_in, channel_in, kernel_size, stride, padding,
-                      groups=channel_in, bias=False),
-            nn.Conv2d(channel_in, channel_in, 1, bias=False),
+            nn.Conv2d(
+                channel_in,
+                channel_in,
+                kernel_size,
+                stride,
+                padding,
+                groups=channel_in,
+                bias=False), nn.Conv2d(channel_in, channel_in, 1, bias=False),
             nn.BatchNorm2d(channel_in), nn.ReLU(inplace=False),
-            nn.Conv2d(channel_in, channel_in, kernel_size, 1, padding,
-                      groups=channel_in, bias=False),
-            nn.Conv2d(channel_in, channel_out, 1, bias=False),
+            nn.Conv2d(
+                channel_in,
+                channel_in,
+                kernel_size,
+                1,
+                padding,
+                groups=channel_in,
+                bias=False), nn.Conv2d(channel_in, channel_out, 1, bias=False),
             nn.BatchNorm2d(channel_out), nn.ReLU(inplace=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -87,21 +97,19 @@ class BYOTConnector(BaseConnector):
             layers.append(
                 SepConv(ch, nxt, kernel_size, stride, kernel_size // 2))
             ch = nxt
-        self.scala = nn.Sequential(
-            *layers, nn.AdaptiveAvgPool2d(pool_size))
+        self.scala = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(pool_size))
         self.attention = nn.Sequential(
             SepConv(c_in, c_in, kernel_size, stride, kernel_size // 2),
             nn.BatchNorm2d(c_in), nn.ReLU(inplace=False))
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c_out, num_classes)
 
-    def forward_train(self, feature: torch.Tensor
-                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward_train(
+            self, feature: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Attention-weighted feature and logits."""
         att = self.attention(feature)
         att = F.interpolate(
-            att, size=feature.shape[-2:], mode='bilinear',
-            align_corners=False)
+            att, size=feature.shape[-2:], mode='bilinear', align_corners=False)
         feat = self.scala(feature * torch.sigmoid(att))
         feat = self.pool(feat).flatten(1)
         return feat, self.fc(feat)

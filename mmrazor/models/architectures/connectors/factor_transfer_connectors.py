@@ -45,12 +45,15 @@ class Paraphraser(BaseConnector):
                              f"'train', but got {phase!r}")
         self.phase = phase
         self.encoder = nn.Sequential(
-            *_block(nn.Conv2d(in_channel, in_channel, 3, 1, 1), in_channel,
-                    use_bn),
-            *_block(nn.Conv2d(in_channel, out_channel, 3, 1, 1),
-                    out_channel, use_bn),
-            *_block(nn.Conv2d(out_channel, out_channel, 3, 1, 1),
-                    out_channel, use_bn))
+            *_block(
+                nn.Conv2d(in_channel, in_channel, 3, 1, 1), in_channel,
+                use_bn),
+            *_block(
+                nn.Conv2d(in_channel, out_channel, 3, 1, 1), out_channel,
+                use_bn),
+            *_block(
+                nn.Conv2d(out_channel, out_channel, 3, 1, 1), out_channel,
+                use_bn))
         self.decoder = nn.Sequential(
             *_block(
                 nn.ConvTranspose2d(out_channel, out_channel, 3, 1, 1),
@@ -89,12 +92,15 @@ class Translator(BaseConnector):
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg)
         self.encoder = nn.Sequential(
-            *_block(nn.Conv2d(in_channel, in_channel, 3, 1, 1), in_channel,
-                    use_bn),
-            *_block(nn.Conv2d(in_channel, out_channel, 3, 1, 1),
-                    out_channel, use_bn),
-            *_block(nn.Conv2d(out_channel, out_channel, 3, 1, 1),
-                    out_channel, use_bn))
+            *_block(
+                nn.Conv2d(in_channel, in_channel, 3, 1, 1), in_channel,
+                use_bn),
+            *_block(
+                nn.Conv2d(in_channel, out_channel, 3, 1, 1), out_channel,
+                use_bn),
+            *_block(
+                nn.Conv2d(out_channel, out_channel, 3, 1, 1), out_channel,
+                use_bn))
 
     def forward_train(self, x: torch.Tensor) -> torch.Tensor:
         """Encode the student feature."""

@@ -9,9 +9,9 @@ from mmrazor.registry import MODELS
 from .base_connector import BaseConnector
 
 
-def spatial_channel_masks(x: torch.Tensor, spatial_T: float,
-                          channel_T: float
-                          ) -> Tuple[torch.Tensor, torch.Tensor]:
+def spatial_channel_masks(
+        x: torch.Tensor, spatial_T: float,
+        channel_T: float) -> Tuple[torch.Tensor, torch.Tensor]:
     """FBKD attention masks.
 
     Spatial: ``H*W * softmax(mean_c|x| / T_s)`` (N, 1, H, W); channel:

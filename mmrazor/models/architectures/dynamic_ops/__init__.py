@@ -1,3 +1,4 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 from .bricks import *  # noqa: F401,F403
 from .mixins import *  # noqa: F401,F403
+from . import dynamic_counters  # noqa: F401

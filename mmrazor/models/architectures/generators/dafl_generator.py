@@ -46,8 +46,8 @@ class DAFLGenerator(BaseGenerator):
             nn.BatchNorm2d(self.hidden_channels, eps=bn_eps),
             nn.LeakyReLU(leaky_slope, inplace=True))
         self.conv_blocks2 = nn.Sequential(
-            nn.Conv2d(self.hidden_channels, self.hidden_channels // 2, 3, 1,
-                      1),
+            nn.Conv2d(self.hidden_channels, self.hidden_channels // 2, 3,
+                      1, 1),
             nn.BatchNorm2d(self.hidden_channels // 2, eps=bn_eps),
             nn.LeakyReLU(leaky_slope, inplace=True),
             nn.Conv2d(self.hidden_channels // 2, out_channels, 3, 1, 1),

@@ -103,8 +103,8 @@ class DepthwiseSeparableConv(BaseOP):
                  act_cfg: Dict = dict(type='ReLU'),
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(in_channels, out_channels, stride, init_cfg)
-        self.has_residual = (stride == 1 and in_channels == out_channels
-                             and not noskip)
+        self.has_residual = (
+            stride == 1 and in_channels == out_channels and not noskip)
         self.has_pw_act = pw_act
         self.has_se = se_cfg is not None
         self.drop_path = DropPath(drop_path_rate) \

@@ -34,8 +34,7 @@ class ShortcutLayer(nn.Module):
         self.conv = None
         if in_channels != out_channels:
             self.conv = ConvModule(
-                in_channels, out_channels, 1, conv_cfg=conv_cfg,
-                act_cfg=None)
+                in_channels, out_channels, 1, conv_cfg=conv_cfg, act_cfg=None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Pool and project ``x``."""
@@ -101,8 +100,7 @@ class MBBlock(BaseOP):
 
         if with_attentive_shortcut:
             self.shortcut = ShortcutLayer(
-                in_channels, out_channels, reduction=stride,
-                conv_cfg=conv_cfg)
+                in_channels, out_channels, reduction=stride, conv_cfg=conv_cfg)
         self.with_res_shortcut = (stride == 1 and in_channels == out_channels)
 
         if self.with_expand_conv:

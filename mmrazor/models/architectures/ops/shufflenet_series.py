@@ -26,8 +26,8 @@ def _check_channels(op: BaseOP, branch_features: int) -> None:
 class _ShuffleBase(BaseOP):
     """Shared two-branch logic of ShuffleBlock and ShuffleXception."""
 
-    def _build_branch1(self, kernel_size: int, branch_features: int,
-                       conv_cfg, norm_cfg, act_cfg) -> None:
+    def _build_branch1(self, kernel_size: int, branch_features: int, conv_cfg,
+                       norm_cfg, act_cfg) -> None:
         if self.stride > 1:
             self.branch1 = nn.Sequential(
                 ConvModule(

@@ -28,9 +28,11 @@ class SELayer(BaseModule):
                  ratio: int = 16,
                  divisor: int = 8,
                  conv_cfg: Optional[Dict] = None,
-                 act_cfg: Union[Dict, Sequence[Dict]] = (
-                     dict(type='ReLU'),
-                     dict(type='HSigmoid', bias=3.0, divisor=6.0)),
+                 act_cfg: Union[Dict, Sequence[Dict]] = (dict(type='ReLU'),
+                                                         dict(
+                                                             type='HSigmoid',
+                                                             bias=3.0,
+                                                             divisor=6.0)),
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg)
         if isinstance(act_cfg, dict):

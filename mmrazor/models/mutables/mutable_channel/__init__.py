@@ -5,10 +5,14 @@ from .oneshot_mutable_channel import OneShotMutableChannel
 from .sequential_mutable_channel import (SequentialMutableChannel,
                                          SquentialMutableChannel)
 from .simple_mutable_channel import SimpleMutableChannel
-from .units import *  # noqa: F401,F403
+from .units import (Channel, ChannelUnit, L1MutableChannelUnit,
+                    MutableChannelUnit, OneShotMutableChannelUnit,
+                    SequentialMutableChannelUnit)
 
 __all__ = [
     'BaseMutableChannel', 'MutableChannelContainer', 'OneShotMutableChannel',
     'SequentialMutableChannel', 'SquentialMutableChannel',
-    'SimpleMutableChannel'
+    'SimpleMutableChannel', 'Channel', 'ChannelUnit', 'MutableChannelUnit',
+    'SequentialMutableChannelUnit', 'L1MutableChannelUnit',
+    'OneShotMutableChannelUnit'
 ]

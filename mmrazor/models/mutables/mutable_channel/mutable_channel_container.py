@@ -60,15 +60,17 @@ class MutableChannelContainer(BaseMutableChannel):
     @property
     def current_mask(self) -> Tensor:
         self._fill_unregistered_range()
-        masks = [m.current_mask.bool().flatten()
-                 for m in self.mutable_channels.values()]
+        masks = [
+            m.current_mask.bool().flatten()
+            for m in self.mutable_channels.values()
+        ]
         if not masks:
             return torch.ones(self.num_channels, dtype=torch.bool)
         device = masks[0].device
         return torch.cat([m.to(device) for m in masks])
 
-    def register_mutable(self, mutable_channel: BaseMutableChannel,
-                         start: int, end: int) -> None:
+    def register_mutable(self, mutable_channel: BaseMutableChannel, start: int,
+                         end: int) -> None:
         """Register ``mutable_channel`` for channels ``[start, end)``.
 
         Raises:
@@ -95,8 +97,9 @@ class MutableChannelContainer(BaseMutableChannel):
         last = 0
         for start, end in list(self.mutable_channels.keys()):
             if start > last:
-                self.mutable_channels[(last, start)] = _FillMutableChannel(
-                    start - last)
+                self.mutable_channels[(last,
+                                       start)] = _FillMutableChannel(start -
+                                                                     last)
             last = end
         if last < self.num_channels and self.mutable_channels:
             self.mutable_channels[(last, self.num_channels)] = \

@@ -38,9 +38,8 @@ class SimpleMutableChannel(BaseMutableChannel):
             choice = self._leftmost(choice)
         if not isinstance(choice, Tensor) or \
                 choice.numel() != self.num_channels:
-            raise ValueError(
-                f'{self.name or type(self).__name__}: a mask of '
-                f'{self.num_channels} entries is expected')
+            raise ValueError(f'{self.name or type(self).__name__}: a mask of '
+                             f'{self.num_channels} entries is expected')
         self.mask.copy_(choice.to(self.mask.device).float().flatten())
 
     @property

@@ -126,9 +126,9 @@ class OneShotMutableOP(OneShotMutableModule[str, str]):
         self._candidates = self._build_ops(candidates, self.module_kwargs)
 
     @staticmethod
-    def _build_ops(candidates: Union[Dict[str, Dict], nn.ModuleDict],
-                   module_kwargs: Optional[Dict[str, Dict]] = None
-                   ) -> nn.ModuleDict:
+    def _build_ops(
+            candidates: Union[Dict[str, Dict], nn.ModuleDict],
+            module_kwargs: Optional[Dict[str, Dict]] = None) -> nn.ModuleDict:
         """Build candidate operations based on choice configs.
 
         Args:

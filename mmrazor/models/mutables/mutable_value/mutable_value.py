@@ -115,15 +115,14 @@ class MutableValue(BaseMutable, DerivedMethodMixin):
     def __rmul__(self, other: Union[int, float]) -> DerivedMutable:
         return self * other
 
-    def __mul__(self, other: Union[int, float, BaseMutable]
-                ) -> DerivedMutable:
+    def __mul__(self, other: Union[int, float, BaseMutable]) -> DerivedMutable:
         if isinstance(other, (int, float, BaseMutable)):
             return self.derive_expand_mutable(other)
         raise TypeError(f'Unsupported type {type(other)} for mul!')
 
-    def __floordiv__(self, other: Union[int, float, Tuple[Union[int, float],
-                                                          int]]
-                     ) -> DerivedMutable:
+    def __floordiv__(
+        self, other: Union[int, float, Tuple[Union[int, float],
+                                             int]]) -> DerivedMutable:
         if isinstance(other, (int, float)):
             return self.derive_divide_mutable(other)
         if isinstance(other, tuple):

@@ -26,8 +26,8 @@ class ModuleMutator(NasMutator):
         if custom_group is not None and custom_groups is not None:
             raise ValueError('Pass only one of custom_group/custom_groups')
         super().__init__(
-            custom_groups=custom_group if custom_group is not None else
-            custom_groups,
+            custom_groups=custom_group
+            if custom_group is not None else custom_groups,
             init_cfg=init_cfg)
 
     @property
@@ -88,4 +88,3 @@ class ValueMutator(NasMutator):
 
     def _group_kwargs(self) -> Dict:
         return dict(with_prefix=False)
-

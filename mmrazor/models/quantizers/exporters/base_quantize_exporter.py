@@ -48,6 +48,7 @@ def export_qdq_onnx(model: nn.Module,
                     args: Any,
                     output_path: str,
                     opset_version: int = 13,
+                    fold_relu: bool = True,
                     **kwargs) -> str:
     """Export ``model`` with its fake-quants as QuantizeLinear /
     DequantizeLinear pairs (TorchScript exporter; written atomically).
@@ -57,6 +58,9 @@ def export_qdq_onnx(model: nn.Module,
         args (Any): Example inputs (a tensor or tuple).
         output_path (str): Target file.
         opset_version (int): >= 13 for per-channel weights.
+        fold_relu (bool): Remove ``Relu`` nodes made redundant by the
+            following ``QuantizeLinear`` (exact; see
+            :meth:`ONNXOptimUtils.fold_relu_into_quantize`).
         **kwargs: Passed to ``torch.onnx.export``.
 
     Returns:
@@ -79,6 +83,7 @@ def export_qdq_onnx(model: nn.Module,
             warnings.filterwarnings('ignore', category=DeprecationWarning)
             warnings.filterwarnings('ignore', category=FutureWarning)
             warnings.filterwarnings('ignore', category=UserWarning)
+            warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
             with torch.no_grad():
                 torch.onnx.export(
                     model,
@@ -87,6 +92,12 @@ def export_qdq_onnx(model: nn.Module,
                     opset_version=opset_version,
                     dynamo=False,
                     **kwargs)
+        if fold_relu:
+            import onnx
+            onnx_model = onnx.load(tmp)
+            if ONNXOptimUtils.fold_relu_into_quantize(onnx_model):
+                ONNXOptimUtils.topo_sort(onnx_model)
+                onnx.save(onnx_model, tmp)
         os.replace(tmp, output_path)
     finally:
         if osp.exists(tmp):
@@ -114,8 +125,7 @@ class BaseQuantizeExportor:
 
     def _init_mappings(self) -> None:
         self.name2data = self.optimizer.map_name_and_data(self.onnx_model)
-        self.output2node = self.optimizer.map_output_and_node(
-            self.onnx_model)
+        self.output2node = self.optimizer.map_output_and_node(self.onnx_model)
         self.input2node = self.optimizer.map_input_and_node(self.onnx_model)
 
     def qdq_pairs(self):

@@ -32,8 +32,7 @@ class OpenVinoQuantizeExportor(BaseQuantizeExportor):
             if scale is None:
                 raise ValueError(f'{q_node.name}: scale is not a constant')
             qmin, qmax, zp = self._qrange(q_node)
-            zp = np.zeros_like(scale) if zp is None else zp.astype(
-                np.float32)
+            zp = np.zeros_like(scale) if zp is None else zp.astype(np.float32)
             scale = scale.astype(np.float32)
             low = (qmin - zp) * scale
             high = (qmax - zp) * scale
@@ -47,8 +46,10 @@ class OpenVinoQuantizeExportor(BaseQuantizeExportor):
                 shape = [1] * rank
                 shape[axis] = -1
                 low, high = low.reshape(shape), high.reshape(shape)
-            names = [f'{q_node.name or "fq"}_{idx}_{k}' for k in
-                     ('in_low', 'in_high', 'out_low', 'out_high')]
+            names = [
+                f'{q_node.name or "fq"}_{idx}_{k}'
+                for k in ('in_low', 'in_high', 'out_low', 'out_high')
+            ]
             for name, value in zip(names, (low, high, low, high)):
                 graph.initializer.append(
                     numpy_helper.from_array(

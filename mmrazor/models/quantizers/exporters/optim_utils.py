@@ -10,17 +10,28 @@ class ONNXOptimUtils:
 
     @staticmethod
     def map_name_and_data(onnx_model) -> Dict[str, np.ndarray]:
-        """``{name: array}`` of initializers and ``Constant`` outputs."""
+        """``{name: array}`` of initializers, ``Constant`` outputs and
+        ``Identity`` nodes of constants."""
         from onnx import numpy_helper
         data = {
             init.name: numpy_helper.to_array(init)
             for init in onnx_model.graph.initializer
         }
-        for node in onnx_model.graph.node:
-            if node.op_type == 'Constant':
-                for attr in node.attribute:
-                    if attr.name == 'value':
-                        data[node.output[0]] = numpy_helper.to_array(attr.t)
+        changed = True
+        while changed:
+            changed = False
+            for node in onnx_model.graph.node:
+                if node.output[0] in data:
+                    continue
+                if node.op_type == 'Constant':
+                    for attr in node.attribute:
+                        if attr.name == 'value':
+                            data[node.output[0]] = numpy_helper.to_array(
+                                attr.t)
+                            changed = True
+                elif node.op_type == 'Identity' and node.input[0] in data:
+                    data[node.output[0]] = data[node.input[0]]
+                    changed = True
         return data
 
     @staticmethod
@@ -64,6 +75,54 @@ class ONNXOptimUtils:
         onnx_model.graph.node.extend(nodes)
 
     @staticmethod
+    def fold_relu_into_quantize(onnx_model) -> int:
+        """Bypass ``Relu`` nodes whose every consumer is a
+        ``QuantizeLinear`` with zero point at the bottom of its range
+        (uint8 0 / int8 -128).
+
+        Quantizing clamps negative values to the zero point, i.e. to 0.0
+        after dequantization, so ``Q(relu(x)) == Q(x)`` exactly. Removing
+        the Relu lets ONNX Runtime fuse ``DQ -> Add -> Q`` into
+        ``QLinearAdd``.
+
+        Returns:
+            int: The number of Relu nodes removed.
+        """
+        data = ONNXOptimUtils.map_name_and_data(onnx_model)
+        consumers = ONNXOptimUtils.map_input_and_node(onnx_model)
+        outputs = {o.name for o in onnx_model.graph.output}
+        removed = []
+        for node in onnx_model.graph.node:
+            if node.op_type != 'Relu' or node.output[0] in outputs:
+                continue
+            users = consumers.get(node.output[0], [])
+            if not users:
+                continue
+            ok = True
+            for user in users:
+                if user.op_type != 'QuantizeLinear' or len(user.input) < 3:
+                    ok = False
+                    break
+                zp = data.get(user.input[2])
+                if zp is None:
+                    ok = False
+                    break
+                bottom = 0 if zp.dtype == np.uint8 else -128
+                if not np.all(zp == bottom):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            for user in users:
+                for i, name in enumerate(user.input):
+                    if name == node.output[0]:
+                        user.input[i] = node.input[0]
+            removed.append(node)
+        for node in removed:
+            onnx_model.graph.node.remove(node)
+        return len(removed)
+
+    @staticmethod
     def topo_sort(onnx_model) -> None:
         """Sort the graph's nodes topologically, in place."""
         graph = onnx_model.graph
@@ -85,7 +144,8 @@ class ONNXOptimUtils:
             if not progressed:
                 missing = {
                     i
-                    for n in rest for i in n.input if i not in available
+                    for n in rest
+                    for i in n.input if i not in available
                 }
                 raise RuntimeError('the ONNX graph has a cycle or dangling '
                                    f'inputs: {sorted(missing)[:5]}')

@@ -56,7 +56,8 @@ class DistillDelivery(metaclass=ABCMeta):
 
     def _resolve(self) -> None:
         self.owner, self.attr_name, origin = import_attr_owner(
-            self.path, self.MIN_DOTS, type(self).__name__)
+            self.path, self.MIN_DOTS,
+            type(self).__name__)
         if not callable(origin):
             raise TypeError(f'{type(self).__name__}: {self.path!r} is not '
                             'callable')

@@ -21,8 +21,7 @@ class DistillDeliveryManager:
             list of cfgs (named ``'0'``, ``'1'``, ...).
     """
 
-    def __init__(self,
-                 deliveries: Optional[Union[Dict, List]] = None) -> None:
+    def __init__(self, deliveries: Optional[Union[Dict, List]] = None) -> None:
         self._deliveries: Dict[str, DistillDelivery] = dict()
         self._override_data = False
         if deliveries:

@@ -65,10 +65,11 @@ class DefaultMMDemoInput(BaseDemoInput):
 
     def _get_data(self, model, input_shape, training):
         n, c, *spatial = input_shape
-        inputs = [torch.randint(0, 256, (c, *spatial)).float()
-                  for _ in range(n)]
-        data = dict(inputs=inputs,
-                    data_samples=self._data_samples(input_shape))
+        inputs = [
+            torch.randint(0, 256, (c, *spatial)).float() for _ in range(n)
+        ]
+        data = dict(
+            inputs=inputs, data_samples=self._data_samples(input_shape))
         pre = getattr(model, 'data_preprocessor', None)
         if pre is not None:
             data = dict(pre(data, training))
@@ -97,9 +98,13 @@ class DefaultMMDetDemoInput(DefaultMMDemoInput):
         h, w = input_shape[-2:]
         samples = []
         for _ in range(input_shape[0]):
-            s = DetDataSample(metainfo=dict(
-                img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
-                scale_factor=(1.0, 1.0), batch_input_shape=(h, w)))
+            s = DetDataSample(
+                metainfo=dict(
+                    img_shape=(h, w),
+                    ori_shape=(h, w),
+                    pad_shape=(h, w),
+                    scale_factor=(1.0, 1.0),
+                    batch_input_shape=(h, w)))
             s.gt_instances = InstanceData(
                 bboxes=torch.tensor([[0., 0., w / 2, h / 2]]),
                 labels=torch.tensor([0]))
@@ -117,8 +122,9 @@ class DefaultMMSegDemoInput(DefaultMMDemoInput):
         h, w = input_shape[-2:]
         samples = []
         for _ in range(input_shape[0]):
-            s = SegDataSample(metainfo=dict(
-                img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+            s = SegDataSample(
+                metainfo=dict(
+                    img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
             s.gt_sem_seg = PixelData(data=torch.zeros(1, h, w).long())
             samples.append(s)
         return samples
@@ -134,28 +140,20 @@ _SCOPE_CLASSES = {
 
 
 def _class_for_model(model: nn.Module):
-    try:
-        from mmpretrain.models import ImageClassifier
-        if isinstance(model, ImageClassifier):
-            return DefaultMMClsDemoInput
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from mmdet.models import BaseDetector
-        if isinstance(model, BaseDetector):
-            return DefaultMMDetDemoInput
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from mmseg.models import BaseSegmentor
-        if isinstance(model, BaseSegmentor):
-            return DefaultMMSegDemoInput
-    except ImportError:  # pragma: no cover
-        pass
+    """Pick by the model's classes (no upstream import needed)."""
     from mmengine.model import BaseModel
-    if isinstance(model, BaseModel):
-        return DefaultMMDemoInput
-    return BaseDemoInput
+    if not isinstance(model, BaseModel):
+        return BaseDemoInput
+    for klass in type(model).__mro__:
+        mod, name = klass.__module__, klass.__name__
+        if mod.startswith(('mmpretrain.', 'mmcls.')) and \
+                name == 'ImageClassifier':
+            return DefaultMMClsDemoInput
+        if mod.startswith('mmdet.') and name == 'BaseDetector':
+            return DefaultMMDetDemoInput
+        if mod.startswith('mmseg.') and name == 'BaseSegmentor':
+            return DefaultMMSegDemoInput
+    return DefaultMMDemoInput
 
 
 @TASK_UTILS.register_module()
@@ -195,8 +193,8 @@ class DefaultDemoInput(BaseDemoInput):
 
 
 def build_demo_input(
-        demo_input: Union[Sequence[int], Dict, BaseDemoInput, None]
-) -> BaseDemoInput:
+    demo_input: Union[Sequence[int], Dict, BaseDemoInput,
+                      None]) -> BaseDemoInput:
     """A demo input from a shape, a config or an instance."""
     if demo_input is None:
         return DefaultDemoInput()

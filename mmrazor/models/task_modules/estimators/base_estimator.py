@@ -28,11 +28,12 @@ class BaseEstimator(metaclass=ABCMeta):
         self.as_strings = as_strings
 
     @abstractmethod
-    def estimate(self,
-                 model: torch.nn.Module,
-                 flops_params_cfg: Optional[Dict] = None,
-                 latency_cfg: Optional[Dict] = None
-                 ) -> Dict[str, Union[float, str]]:
+    def estimate(
+            self,
+            model: torch.nn.Module,
+            flops_params_cfg: Optional[Dict] = None,
+            latency_cfg: Optional[Dict] = None
+    ) -> Dict[str, Union[float, str]]:
         """Estimate the resources of ``model``.
 
         Args:

@@ -59,14 +59,12 @@ class ResourceEstimator(BaseEstimator):
         _check_cfg_keys(self.flops_params_cfg, get_model_flops_params,
                         'flops_params_cfg')
         if self.latency_cfg is not None:
-            _check_cfg_keys(self.latency_cfg, get_model_latency,
-                            'latency_cfg')
+            _check_cfg_keys(self.latency_cfg, get_model_latency, 'latency_cfg')
 
     def _flops_params_kwargs(self, cfg: Optional[Dict]) -> Dict:
         kwargs = dict(
             input_shape=self.input_shape,
-            units=dict(
-                flops=self.units['flops'], params=self.units['params']),
+            units=dict(flops=self.units['flops'], params=self.units['params']),
             as_strings=self.as_strings)
         kwargs.update(self.flops_params_cfg)
         if cfg:
@@ -74,11 +72,12 @@ class ResourceEstimator(BaseEstimator):
             kwargs.update(cfg)
         return kwargs
 
-    def estimate(self,
-                 model: torch.nn.Module,
-                 flops_params_cfg: Optional[Dict] = None,
-                 latency_cfg: Optional[Dict] = None
-                 ) -> Dict[str, Union[float, str]]:
+    def estimate(
+            self,
+            model: torch.nn.Module,
+            flops_params_cfg: Optional[Dict] = None,
+            latency_cfg: Optional[Dict] = None
+    ) -> Dict[str, Union[float, str]]:
         """Estimate the resources (FLOPs, params, latency) of ``model``.
 
         Args:
@@ -101,16 +100,15 @@ class ResourceEstimator(BaseEstimator):
                 as_strings=self.as_strings)
             lat_kwargs.update(self.latency_cfg or {})
             if latency_cfg:
-                _check_cfg_keys(latency_cfg, get_model_latency,
-                                'latency_cfg')
+                _check_cfg_keys(latency_cfg, get_model_latency, 'latency_cfg')
                 lat_kwargs.update(latency_cfg)
             latency = get_model_latency(model, **lat_kwargs)
         return dict(flops=flops, params=params, latency=latency)
 
     def estimate_separation_modules(
-            self,
-            model: torch.nn.Module,
-            flops_params_cfg: Optional[Dict] = None
+        self,
+        model: torch.nn.Module,
+        flops_params_cfg: Optional[Dict] = None
     ) -> Dict[str, Dict[str, Union[float, str]]]:
         """Estimate FLOPs and params of the ``spec_modules`` separately.
 

@@ -91,10 +91,9 @@ class BaseRecorder(metaclass=ABCMeta):
                 'nothing: was the source run inside the recorder context '
                 'and was the recorder initialized with the right model?')
         if not -len(buffer) <= record_idx < len(buffer):
-            raise IndexError(
-                f'{type(self).__name__}(source={self.source!r}): '
-                f'record_idx={record_idx} is out of range, '
-                f'{len(buffer)} record(s) exist')
+            raise IndexError(f'{type(self).__name__}(source={self.source!r}): '
+                             f'record_idx={record_idx} is out of range, '
+                             f'{len(buffer)} record(s) exist')
         record = buffer[record_idx]
         if data_idx is None:
             return record

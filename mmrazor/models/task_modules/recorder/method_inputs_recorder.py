@@ -47,5 +47,4 @@ class MethodInputsRecorder(MethodOutputsRecorder):
         raw = self.owner.__dict__.get(self.attr_name) \
             if isinstance(self.owner, type) else None
         skip_first = not isinstance(raw, staticmethod)
-        self.data_buffer.append(bind_inputs(origin, args, kwargs,
-                                            skip_first))
+        self.data_buffer.append(bind_inputs(origin, args, kwargs, skip_first))

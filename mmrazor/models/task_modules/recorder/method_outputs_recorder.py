@@ -41,7 +41,8 @@ class MethodOutputsRecorder(BaseRecorder):
     def prepare_from_model(self, model: Optional[nn.Module] = None) -> None:
         """Import the owner of the source and check the attribute."""
         self.owner, self.attr_name, origin = import_attr_owner(
-            self.source, self.MIN_DOTS, type(self).__name__)
+            self.source, self.MIN_DOTS,
+            type(self).__name__)
         if not callable(origin):
             raise TypeError(f'{type(self).__name__}: {self.source!r} is not'
                             ' callable')

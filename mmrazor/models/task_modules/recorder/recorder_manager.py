@@ -28,10 +28,10 @@ class RecorderManager:
         >>> manager.get_recorder('fc').get_record_data()
     """
 
-    def __init__(self,
-                 recorders: Optional[Dict[str, Union[Dict,
-                                                     BaseRecorder]]] = None
-                 ) -> None:
+    def __init__(
+        self,
+        recorders: Optional[Dict[str, Union[Dict,
+                                            BaseRecorder]]] = None) -> None:
         self._recorders: Dict[str, BaseRecorder] = dict()
         if recorders:
             if not isinstance(recorders, dict):

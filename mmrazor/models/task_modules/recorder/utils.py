@@ -17,7 +17,8 @@ def close_matches(name: str, candidates: List[str], n: int = 5) -> str:
     return f'available: {shown}{more}' if candidates else 'none available'
 
 
-def get_submodule(model: nn.Module, name: str,
+def get_submodule(model: nn.Module,
+                  name: str,
                   owner: str = 'recorder') -> nn.Module:
     """Find a sub-module by its dotted name, with a helpful error."""
     if model is None:
@@ -31,7 +32,19 @@ def get_submodule(model: nn.Module, name: str,
     return modules[name]
 
 
-def import_attr_owner(path: str, min_dots: int,
+def _map_mmcls(path: str) -> str:
+    """``mmcls.x.y`` -> ``mmpretrain.x.y`` when mmcls is served by
+    mmpretrain (see :mod:`mmrazor.utils.mmcls_compat`)."""
+    if path.split('.', 1)[0] != 'mmcls':
+        return path
+    from mmrazor.utils.mmcls_compat import compat_active, map_package
+    if compat_active():
+        return map_package('mmcls') + path[len('mmcls'):]
+    return path
+
+
+def import_attr_owner(path: str,
+                      min_dots: int,
                       owner: str = 'recorder') -> Tuple[Any, str, Any]:
     """Resolve ``'pkg.module[.Class].attr'``.
 
@@ -52,7 +65,7 @@ def import_attr_owner(path: str, min_dots: int,
             else 'pkg.module.function'
         raise ValueError(f'{owner}: {path!r} is not a valid path, expected '
                          f'the form {kind!r}')
-    parts = path.split('.')
+    parts = _map_mmcls(path).split('.')
     module: ModuleType = None
     index = len(parts) - 1
     error = None

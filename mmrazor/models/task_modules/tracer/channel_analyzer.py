@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Automatic channel-dependency analysis for pruning."""
 import copy
+import logging
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -106,12 +107,14 @@ class _Forward(nn.Module):
         if self._mode == 'two_stage':
             feats = self.model.extract_feat(inputs)
             return feats, self.model.rpn_head(feats)
-        return self.model(inputs, self._data.get('data_samples'),
-                          mode=self._data.get('mode', 'tensor'))
+        return self.model(
+            inputs,
+            self._data.get('data_samples'),
+            mode=self._data.get('mode', 'tensor'))
 
 
-def _wrap(model: nn.Module, data: Any) -> Tuple[_Forward, torch.Tensor,
-                                                List[str]]:
+def _wrap(model: nn.Module,
+          data: Any) -> Tuple[_Forward, torch.Tensor, List[str]]:
     notes = []
     if isinstance(data, dict):
         inputs = data['inputs']
@@ -160,7 +163,9 @@ class ChannelAnalyzer:
     Args:
         demo_input (tuple | dict | BaseDemoInput): Input shape, a demo
             input config or instance. Defaults to ``(1, 3, 224, 224)``.
-        tracer_type (str): 'FxTracer' (default) or 'BackwardTracer'.
+        tracer_type (str): 'FxTracer' (default). 'BackwardTracer' is
+            accepted for config compatibility and analysed with FX (a
+            warning says so).
         leaf_modules (Sequence[str]): Module paths or class names traced
             as opaque ops (their channels are kept).
         autowrap_functions (Sequence): Functions not traced into.
@@ -172,8 +177,8 @@ class ChannelAnalyzer:
     """
 
     def __init__(self,
-                 demo_input: Union[Sequence[int], Dict, Any] = (1, 3, 224,
-                                                                224),
+                 demo_input: Union[Sequence[int], Dict,
+                                   Any] = (1, 3, 224, 224),
                  tracer_type: str = 'FxTracer',
                  leaf_modules: Sequence[str] = (),
                  autowrap_functions: Sequence = (),
@@ -186,6 +191,15 @@ class ChannelAnalyzer:
             raise ValueError("tracer_type must be 'FxTracer' or "
                              f"'BackwardTracer', got {tracer_type!r}")
         self.demo_input = build_demo_input(demo_input)
+        if tracer_type == 'BackwardTracer':
+            # the grad_fn-walking tracer is not implemented in this
+            # re-implementation; the FX analysis covers the same graphs
+            print_log(
+                "ChannelAnalyzer: tracer_type='BackwardTracer' is analysed "
+                'with the FX tracer (the backward tracer is not available)',
+                logger='current',
+                level=logging.WARNING)
+            tracer_type = 'FxTracer'
         self.tracer_type = tracer_type
         self.leaf_modules = list(leaf_modules)
         self.autowrap_functions = list(autowrap_functions)
@@ -206,6 +220,7 @@ class ChannelAnalyzer:
             {...}, 'choice': 1.0}}`` with ``.report`` attached.
         """
         start = time.perf_counter()
+        self._expected = None
         from mmrazor.models.algorithms.base import BaseAlgorithm
         if isinstance(model, BaseAlgorithm):
             model = model.architecture
@@ -241,8 +256,8 @@ class ChannelAnalyzer:
                 channels=cfg['channels'],
                 choice=n)
         report.num_units = len(result)
-        report.prunable_channels = sum(
-            c['init_args']['num_channels'] for c in result.values())
+        report.prunable_channels = sum(c['init_args']['num_channels']
+                                       for c in result.values())
         report.total_channels = report.prunable_channels + sum(
             r['num_channels'] for r in report.rejected) + sum(
                 d.get('num_channels', 0) for d in report.dropped)
@@ -255,46 +270,139 @@ class ChannelAnalyzer:
 
     # ------------------------------------------------------------ internals
     def _build_graph(self, model: nn.Module, data: Any):
-        if self.tracer_type == 'BackwardTracer':
-            from .backward_tracer import BackwardTracer
-            graph, notes = BackwardTracer().trace_module_graph(
-                model, data, _wrap)
-            return graph, notes
         from mmrazor.structures.graph import ModuleGraph
         from .fx.fx_tracer import (FxTracer, ValueRecorder,
                                    trace_to_graph_module)
         wrapper, inputs, notes = _wrap(model, data)
-        leaf = ['model.' + p if '.' in p or p in dict(
-            model.named_modules()) else p for p in self.leaf_modules]
+        leaf = [
+            'model.' + p if '.' in p or p in dict(model.named_modules()) else p
+            for p in self.leaf_modules
+        ]
         tracer = FxTracer(
             autowrap_functions=self.autowrap_functions, leaf_module=leaf)
         gm = trace_to_graph_module(wrapper, tracer, prefix='model.')
-        recorder = ValueRecorder(gm)
-        recorder.run(inputs)
+        recorder = None
+        small = self._small_shape()
+        if small is not None:
+            # a real run at a quarter of the resolution is cheapest; it is
+            # only used when it succeeds (resolution-dependent graphs, e.g.
+            # a flatten into Linear without pooling, fail and fall back)
+            try:
+                with torch.no_grad():
+                    sdata = self.demo_input.get_data(
+                        model, input_shape=small, training=False)
+                    _, sinputs, _ = _wrap(model, sdata)
+                    rec = ValueRecorder(gm)
+                    rec.run(sinputs)
+                recorder = rec
+            except Exception:  # noqa: BLE001
+                recorder = None
+        if recorder is None:
+            recorder = ValueRecorder(gm)
+            try:
+                # shapes only: run on fake tensors (no compute)
+                from torch._subclasses.fake_tensor import FakeTensorMode
+                with FakeTensorMode(allow_non_fake_inputs=True):
+                    out = recorder.run(inputs)
+            except Exception:  # noqa: BLE001
+                recorder = ValueRecorder(gm)
+                out = recorder.run(inputs)
+            self._expected = _structure(out)
         graph = ModuleGraph.init_from_fx_graph(
             gm, recorder.values, prefix='model.')
         return graph, notes
 
+    def _small_shape(self) -> Optional[tuple]:
+        shape = tuple(self.demo_input.input_shape)
+        if len(shape) != 4 or min(shape[2:]) < 128:
+            return None
+        return (shape[0], shape[1], shape[2] // 4, shape[3] // 4)
+
+    def _fast_check(self, model_copy: nn.Module, units: Dict, built: Dict,
+                    choice: Dict):
+        """A pruned forward at a quarter of the demo resolution (only when
+        no unit feeds a flattened Linear, whose size depends on the
+        resolution). Returns a callable giving True when it passes."""
+        for cfg in units.values():
+            n = cfg['init_args']['num_channels']
+            for chans in cfg['channels'].values():
+                if any(c['end'] - c['start'] != n for c in chans):
+                    return None
+        small = self._small_shape()
+        if small is None:
+            return None
+
+        def run() -> bool:
+            try:
+                with torch.no_grad():
+                    data = self.demo_input.get_data(
+                        model_copy, input_shape=small, training=False)
+                    wrapper, inputs, _ = _wrap(model_copy, data)
+                    for name, unit in built.items():
+                        unit.current_choice = unit.num_channels
+                    ref = _structure(wrapper(inputs))
+                    for name, unit in built.items():
+                        unit.current_choice = choice[name]
+                    return _structure(wrapper(inputs)) == ref
+            except Exception:  # noqa: BLE001
+                return False
+
+        return run
+
     def _check_units(self, model: nn.Module, data: Any, units: Dict,
                      report: ChannelAnalysisReport) -> Dict:
+        has_sync_bn = any(
+            isinstance(m, nn.SyncBatchNorm)
+            or 'SyncBatchNorm' in type(m).__name__ for m in model.modules())
+        if has_sync_bn:
+            return self._check_units_on(
+                _revert_sync_bn(copy.deepcopy(model)), data, units, report)
+        # prune the model itself and put the original modules back after:
+        # the dynamic ops share the parameters, and nothing is written to
+        # them in eval mode, so no deep copy is needed
+        originals = {}
+        for cfg in units.values():
+            for chans in cfg['channels'].values():
+                for c in chans:
+                    if c['name'] not in originals:
+                        originals[c['name']] = model.get_submodule(c['name'])
+        try:
+            return self._check_units_on(model, data, units, report)
+        finally:
+            for name, module in originals.items():
+                parent, _, attr = name.rpartition('.')
+                setattr(
+                    model.get_submodule(parent) if parent else model, attr,
+                    module)
+
+    def _check_units_on(self, model_copy: nn.Module, data: Any, units: Dict,
+                        report: ChannelAnalysisReport) -> Dict:
         from mmrazor.models.mutables import SequentialMutableChannelUnit
-        model_copy = _revert_sync_bn(copy.deepcopy(model))
         wrapper, inputs, _ = _wrap(model_copy, data)
-        with torch.no_grad():
-            expected = _structure(wrapper(inputs))
+        expected_cache = [getattr(self, '_expected', None)]
+
+        def expected_structure():
+            if expected_cache[0] is None:
+                for unit in built.values():
+                    unit.current_choice = unit.num_channels
+                with torch.no_grad():
+                    expected_cache[0] = _structure(wrapper(inputs))
+            return expected_cache[0]
+
         built: Dict[str, Any] = {}
         for name, cfg in units.items():
             try:
                 unit = SequentialMutableChannelUnit.init_from_cfg(
-                    model_copy, dict(init_args=cfg['init_args'],
-                                     channels=cfg['channels']))
+                    model_copy,
+                    dict(init_args=cfg['init_args'], channels=cfg['channels']))
                 unit.prepare_for_pruning(model_copy)
                 built[name] = unit
             except Exception as e:  # noqa: BLE001
                 report.dropped.append(
-                    dict(unit=name,
-                         num_channels=cfg['init_args']['num_channels'],
-                         reason=f'preparing failed: {e}'))
+                    dict(
+                        unit=name,
+                        num_channels=cfg['init_args']['num_channels'],
+                        reason=f'preparing failed: {e}'))
         names = list(built)
         # distinct choices so that wrongly separated units clash
         choice = {}
@@ -316,7 +424,7 @@ class ChannelAnalyzer:
             except Exception as e:  # noqa: BLE001
                 return f'{type(e).__name__}: {str(e)[:200]}'
             got = _structure(out)
-            if got != expected:
+            if got != expected_structure():
                 return 'output structure changed when pruned'
             return None
 
@@ -333,7 +441,9 @@ class ChannelAnalyzer:
             bisect(subset[:mid])
             bisect(subset[mid:])
 
-        bisect(names)
+        fast = self._fast_check(model_copy, units, built, choice)
+        if fast is None or not fast():
+            bisect(names)
         if bad:
             # units that only fail together: check the survivors jointly
             rest = [n for n in names if n not in bad]
@@ -343,8 +453,11 @@ class ChannelAnalyzer:
                     bad[n] = err
         for name, err in bad.items():
             report.dropped.append(
-                dict(unit=name,
-                     num_channels=units[name]['init_args']['num_channels'],
-                     reason=f'forward failed when pruned ({err})'))
-        return {n: cfg for n, cfg in units.items()
-                if n in built and n not in bad}
+                dict(
+                    unit=name,
+                    num_channels=units[name]['init_args']['num_channels'],
+                    reason=f'forward failed when pruned ({err})'))
+        return {
+            n: cfg
+            for n, cfg in units.items() if n in built and n not in bad
+        }

@@ -11,7 +11,7 @@ everywhere). :func:`build_backend_config` copies each pattern (public
 configs for every activation/weight dtype pair; dynamic and weight-only
 entries (RNNs, embeddings) are dropped: MMRazor does static quantization.
 """
-from typing import Callable, Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional, Sequence
 
 import torch
 
@@ -23,17 +23,20 @@ WEIGHT_DTYPES = (torch.qint8, torch.quint8, torch.qint32)
 
 
 def _static_dtype_configs(
-        dtype_configs: Iterable[DTypeConfig]) -> List[DTypeConfig]:
+        dtype_configs: Iterable[DTypeConfig],
+        act_dtypes: Sequence[torch.dtype] = ACT_DTYPES,
+        weight_dtypes: Sequence[torch.dtype] = WEIGHT_DTYPES
+) -> List[DTypeConfig]:
     out: List[DTypeConfig] = []
     seen = set()
     for dc in dtype_configs:
         if dc.is_dynamic or dc.input_dtype != torch.quint8 or \
                 dc.output_dtype != torch.quint8:
             continue
-        weight_dtypes = WEIGHT_DTYPES if dc.weight_dtype == torch.qint8 \
+        weights = tuple(weight_dtypes) if dc.weight_dtype == torch.qint8 \
             else (dc.weight_dtype, )
-        for act in ACT_DTYPES:
-            for weight in weight_dtypes:
+        for act in act_dtypes:
+            for weight in weights:
                 key = (act, weight, dc.bias_dtype)
                 if key in seen:
                     continue
@@ -49,13 +52,17 @@ def _static_dtype_configs(
 
 def build_backend_config(
         name: str,
-        keep: Optional[Callable[[BackendPatternConfig], bool]] = None
-) -> BackendConfig:
+        keep: Optional[Callable[[BackendPatternConfig], bool]] = None,
+        act_dtypes: Sequence[torch.dtype] = ACT_DTYPES,
+        weight_dtypes: Sequence[torch.dtype] = WEIGHT_DTYPES) -> BackendConfig:
     """Build a static-quantization ``BackendConfig`` named ``name``.
 
     Args:
         name (str): The backend name.
         keep (Callable, optional): Filter on torch's native pattern configs.
+        act_dtypes (Sequence[torch.dtype]): Activation dtypes supported.
+            Defaults to quint8, qint8 and qint32 (more than 8 bits).
+        weight_dtypes (Sequence[torch.dtype]): Weight dtypes supported.
 
     Returns:
         BackendConfig: The backend config.
@@ -66,7 +73,8 @@ def build_backend_config(
     for pattern_cfg in native.configs:
         if keep is not None and not keep(pattern_cfg):
             continue
-        dtype_configs = _static_dtype_configs(pattern_cfg.dtype_configs)
+        dtype_configs = _static_dtype_configs(pattern_cfg.dtype_configs,
+                                              act_dtypes, weight_dtypes)
         if not dtype_configs:
             continue
         new_cfg = BackendPatternConfig.from_dict(pattern_cfg.to_dict())

@@ -1,5 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+import functools
 from typing import Dict
+
+import torch
 
 from ..torch_ao import BackendConfig
 from .academic import get_academic_backend_config
@@ -34,3 +37,26 @@ class _LazyBackendConfigs(dict):
 
 
 BackendConfigs: Dict[str, BackendConfig] = _LazyBackendConfigs()
+
+
+@functools.lru_cache(maxsize=None)
+def get_backend_config(backend: str, act_dtype: torch.dtype,
+                       weight_dtype: torch.dtype) -> BackendConfig:
+    """The backend config restricted to one activation/weight dtype pair.
+
+    A quantizer only needs the dtype pair of its qconfig; the smaller
+    config makes torch's pattern/dtype matching unambiguous. Cached.
+
+    Args:
+        backend (str): One of ``BackendConfigs``.
+        act_dtype (torch.dtype): Activation dtype of the qconfig.
+        weight_dtype (torch.dtype): Weight dtype of the qconfig.
+
+    Returns:
+        BackendConfig: The backend config.
+    """
+    if backend not in _BUILDERS:
+        raise KeyError(f'unknown quantization backend {backend!r}; '
+                       f'expected one of {sorted(_BUILDERS)}')
+    return _BUILDERS[backend](
+        act_dtypes=(act_dtype, ), weight_dtypes=(weight_dtype, ))

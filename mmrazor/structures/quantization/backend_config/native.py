@@ -3,9 +3,9 @@ from ..torch_ao import BackendConfig
 from .common_operator_config_utils import build_backend_config
 
 
-def get_native_backend_config() -> BackendConfig:
+def get_native_backend_config(**dtypes) -> BackendConfig:
     """The ``native`` (fbgemm/qnnpack-like) backend config."""
-    return build_backend_config('native')
+    return build_backend_config('native', **dtypes)
 
 
 def get_native_backend_config_dict() -> dict:

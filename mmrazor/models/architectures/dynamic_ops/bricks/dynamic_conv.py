@@ -27,19 +27,9 @@ class DynamicConv2d(nn.Conv2d, DynamicConvMixin):
 
     @classmethod
     def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2d':
-        """Build from ``module`` with its weights."""
-        new = cls(
-            in_channels=module.in_channels,
-            out_channels=module.out_channels,
-            kernel_size=module.kernel_size,
-            stride=module.stride,
-            padding=module.padding,
-            dilation=module.dilation,
-            groups=module.groups,
-            bias=module.bias is not None,
-            padding_mode=module.padding_mode)
-        new = new.to(module.weight.device, module.weight.dtype)
-        return cls._copy_state(module, new)
+        """Take over ``module`` (its parameters and buffers are reused,
+        nothing is re-initialised)."""
+        return cls._adopt(module)
 
     @property
     def static_op_factory(self) -> Callable:
@@ -47,8 +37,10 @@ class DynamicConv2d(nn.Conv2d, DynamicConvMixin):
 
     def _conv(self, x: Tensor, weight: Tensor, bias, groups: int) -> Tensor:
         if self.padding_mode != 'zeros':
-            x = F.pad(x, self._reversed_padding_repeated_twice,
-                      mode=self.padding_mode)
+            x = F.pad(
+                x,
+                self._reversed_padding_repeated_twice,
+                mode=self.padding_mode)
             return F.conv2d(x, weight, bias, self.stride, 0, self.dilation,
                             groups)
         return F.conv2d(x, weight, bias, self.stride, self.padding,
@@ -71,16 +63,9 @@ class DynamicConv2dAdaptivePadding(DynamicConv2d):
 
     @classmethod
     def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2dAdaptivePadding':
-        new = cls(
-            in_channels=module.in_channels,
-            out_channels=module.out_channels,
-            kernel_size=module.kernel_size,
-            stride=module.stride,
-            padding=module.padding,
-            dilation=module.dilation,
-            groups=module.groups,
-            bias=module.bias is not None)
-        return cls._copy_state(module, new)
+        """Take over ``module`` (its parameters and buffers are reused,
+        nothing is re-initialised)."""
+        return cls._adopt(module)
 
     def _build_static(self, weight, bias, groups):
         return self.static_op_factory(

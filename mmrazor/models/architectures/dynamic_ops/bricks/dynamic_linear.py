@@ -23,11 +23,9 @@ class DynamicLinear(nn.Linear, DynamicLinearMixin):
 
     @classmethod
     def convert_from(cls, module: nn.Linear) -> 'DynamicLinear':
-        """Build from ``module`` with its weights."""
-        new = cls(module.in_features, module.out_features,
-                  bias=module.bias is not None)
-        new = new.to(module.weight.device, module.weight.dtype)
-        return cls._copy_state(module, new)
+        """Take over ``module`` (its parameters and buffers are reused,
+        nothing is re-initialised)."""
+        return cls._adopt(module)
 
     def forward(self, x: Tensor) -> Tensor:
         weight, bias = self.get_dynamic_params()

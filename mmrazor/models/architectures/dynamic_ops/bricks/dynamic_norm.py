@@ -22,12 +22,9 @@ class _DynamicBatchNorm(_BatchNorm, DynamicBatchNormMixin):
 
     @classmethod
     def convert_from(cls, module: _BatchNorm):
-        """Build from ``module`` with its weights and statistics."""
-        new = cls(module.num_features, module.eps, module.momentum,
-                  module.affine, module.track_running_stats)
-        if module.weight is not None:
-            new = new.to(module.weight.device, module.weight.dtype)
-        return cls._copy_state(module, new)
+        """Take over ``module`` (its parameters and buffers are reused,
+        nothing is re-initialised)."""
+        return cls._adopt(module)
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input_dim(x)
@@ -105,8 +102,8 @@ class DynamicSyncBatchNorm(_DynamicBatchNorm):
                 and dist.get_world_size() > 1:
             rm, rv, w, b, mask = self.get_dynamic_params()
             sync = nn.SyncBatchNorm(
-                w.numel() if w is not None else self.num_features,
-                self.eps, self.momentum, self.affine,
+                w.numel() if w is not None else self.num_features, self.eps,
+                self.momentum, self.affine,
                 self.track_running_stats).to(x.device)
             if w is not None:
                 sync.weight, sync.bias = nn.Parameter(w), nn.Parameter(b)
@@ -130,12 +127,9 @@ class DynamicLayerNorm(nn.LayerNorm, DynamicLayerNormMixin):
 
     @classmethod
     def convert_from(cls, module: nn.LayerNorm) -> 'DynamicLayerNorm':
-        """Build from ``module`` with its weights."""
-        new = cls(module.normalized_shape, module.eps,
-                  module.elementwise_affine)
-        if module.weight is not None:
-            new = new.to(module.weight.device, module.weight.dtype)
-        return cls._copy_state(module, new)
+        """Take over ``module`` (its parameters and buffers are reused,
+        nothing is re-initialised)."""
+        return cls._adopt(module)
 
     def forward(self, x: Tensor) -> Tensor:
         shape, w, b = self.get_dynamic_params()

@@ -32,11 +32,11 @@ class DynamicConvMixin(DynamicChannelMixin):
             return weight, bias, groups
         dev = weight.device
         if in_mask is None:
-            in_mask = torch.ones(self.in_channels, dtype=torch.bool,
-                                 device=dev)
+            in_mask = torch.ones(
+                self.in_channels, dtype=torch.bool, device=dev)
         if out_mask is None:
-            out_mask = torch.ones(self.out_channels, dtype=torch.bool,
-                                  device=dev)
+            out_mask = torch.ones(
+                self.out_channels, dtype=torch.bool, device=dev)
         in_mask, out_mask = in_mask.to(dev), out_mask.to(dev)
         if bias is not None:
             bias = bias[out_mask]

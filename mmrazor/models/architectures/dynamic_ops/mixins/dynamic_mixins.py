@@ -122,10 +122,12 @@ class DynamicChannelMixin(DynamicMixin):
             return None
         mask = mutable.current_mask
         if mask.numel() != num:
-            raise RuntimeError(
-                f'{type(self).__name__}: mask of `{attr}` has '
-                f'{mask.numel()} entries, expected {num}')
-        return mask.to(torch.bool)
+            raise RuntimeError(f'{type(self).__name__}: mask of `{attr}` has '
+                               f'{mask.numel()} entries, expected {num}')
+        mask = mask.to(torch.bool)
+        if bool(mask.all()):
+            return None
+        return mask
 
     @staticmethod
     def _copy_state(src: nn.Module, dst: nn.Module) -> nn.Module:
@@ -133,13 +135,27 @@ class DynamicChannelMixin(DynamicMixin):
         dst.train(src.training)
         return dst
 
+    @classmethod
+    def _adopt(cls, module: nn.Module):
+        """A ``cls`` instance that takes over ``module``'s attributes,
+        parameters and buffers (no re-initialisation, no copy)."""
+        new = cls.__new__(cls)
+        new.__dict__.update(module.__dict__)
+        new._parameters = type(module._parameters)(module._parameters)
+        new._buffers = type(module._buffers)(module._buffers)
+        new._modules = type(module._modules)(module._modules)
+        new.mutable_attrs = nn.ModuleDict()
+        return new
+
 
 class DynamicBatchNormMixin(DynamicChannelMixin):
     """Dynamic BatchNorm: masks ``num_features``."""
 
     accepted_mutable_attrs = {'num_features'}
-    attr_mappings = {'in_channels': 'num_features',
-                     'out_channels': 'num_features'}
+    attr_mappings = {
+        'in_channels': 'num_features',
+        'out_channels': 'num_features'
+    }
 
     def get_dynamic_params(
         self
@@ -170,9 +186,9 @@ class DynamicBatchNormMixin(DynamicChannelMixin):
                 exp_avg = 1.0 / float(self.num_batches_tracked)
         bn_training = self.training or (rm is None and rv is None)
         use_stats = not self.training or self.track_running_stats
-        out = nn.functional.batch_norm(
-            x, rm if use_stats else None, rv if use_stats else None, w, b,
-            bn_training, exp_avg, self.eps)
+        out = nn.functional.batch_norm(x, rm if use_stats else None,
+                                       rv if use_stats else None, w, b,
+                                       bn_training, exp_avg, self.eps)
         if mask is not None and self.training and self.track_running_stats \
                 and rm is not None:
             # slices are copies: write the updated statistics back
@@ -186,7 +202,10 @@ class DynamicBatchNormMixin(DynamicChannelMixin):
         rm, rv, w, b, mask = self.get_dynamic_params()
         num = self.num_features if mask is None else int(mask.sum())
         op = self.static_op_factory(
-            num, eps=self.eps, momentum=self.momentum, affine=self.affine,
+            num,
+            eps=self.eps,
+            momentum=self.momentum,
+            affine=self.affine,
             track_running_stats=self.track_running_stats)
         with torch.no_grad():
             if w is not None:
@@ -204,8 +223,10 @@ class DynamicLinearMixin(DynamicChannelMixin):
     """Dynamic Linear: masks ``in_features`` / ``out_features``."""
 
     accepted_mutable_attrs = {'in_features', 'out_features'}
-    attr_mappings = {'in_channels': 'in_features',
-                     'out_channels': 'out_features'}
+    attr_mappings = {
+        'in_channels': 'in_features',
+        'out_channels': 'out_features'
+    }
 
     def get_dynamic_params(self) -> Tuple[Tensor, Optional[Tensor]]:
         """(weight, bias) sliced by the current masks."""
@@ -236,9 +257,11 @@ class DynamicLayerNormMixin(DynamicChannelMixin):
     """Dynamic LayerNorm over the last dim: masks ``num_features``."""
 
     accepted_mutable_attrs = {'num_features'}
-    attr_mappings = {'in_channels': 'num_features',
-                     'out_channels': 'num_features',
-                     'embed_dims': 'num_features'}
+    attr_mappings = {
+        'in_channels': 'num_features',
+        'out_channels': 'num_features',
+        'embed_dims': 'num_features'
+    }
 
     def get_dynamic_params(self):
         """(normalized_shape, weight, bias) of the current choice."""
@@ -256,8 +279,7 @@ class DynamicLayerNormMixin(DynamicChannelMixin):
         self.check_if_mutables_fixed()
         shape, w, b = self.get_dynamic_params()
         op = self.static_op_factory(
-            shape, eps=self.eps,
-            elementwise_affine=self.elementwise_affine)
+            shape, eps=self.eps, elementwise_affine=self.elementwise_affine)
         with torch.no_grad():
             if w is not None:
                 op.weight.copy_(w)
@@ -269,5 +291,7 @@ class DynamicLayerNormMixin(DynamicChannelMixin):
 
 def warn_unfixed(name: str) -> None:
     """Log that ``name`` is converted with a non-fixed mutable."""
-    print_log(f'{name}: converting with non-fixed mutables',
-              logger='current', level=logging.DEBUG)
+    print_log(
+        f'{name}: converting with non-fixed mutables',
+        logger='current',
+        level=logging.DEBUG)

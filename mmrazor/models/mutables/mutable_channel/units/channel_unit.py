@@ -59,9 +59,11 @@ class Channel:
         is_out = config.get('is_output_channel', True)
         start = config.get('start', 0)
         end = config.get('end', channel_num(module, is_out))
-        return cls(config['name'], module, (start, end),
-                   is_output_channel=is_out,
-                   expand_ratio=config.get('expand_ratio', 1))
+        return cls(
+            config['name'],
+            module, (start, end),
+            is_output_channel=is_out,
+            expand_ratio=config.get('expand_ratio', 1))
 
     @property
     def num_channels(self) -> int:
@@ -116,8 +118,8 @@ class ChannelUnit(BaseModule):
                            f'{config}')
         unit = cls(**init_args)
         channels = config.get('channels', {})
-        for key, is_out in (('input_related', False),
-                            ('output_related', True)):
+        for key, is_out in (('input_related', False), ('output_related',
+                                                       True)):
             for ch_cfg in channels.get(key, []):
                 ch_cfg = dict(ch_cfg)
                 ch_cfg['is_output_channel'] = is_out
@@ -128,7 +130,8 @@ class ChannelUnit(BaseModule):
         return unit
 
     @classmethod
-    def init_from_channel_unit(cls, unit: 'ChannelUnit',
+    def init_from_channel_unit(cls,
+                               unit: 'ChannelUnit',
                                args: Dict = {}) -> 'ChannelUnit':
         """A new unit of type ``cls`` with the channels of ``unit``."""
         new = cls(unit.num_channels, **args)
@@ -175,8 +178,7 @@ class ChannelUnit(BaseModule):
     def channels_template(self) -> Dict:
         return dict(
             input_related=[c.config_template() for c in self.input_related],
-            output_related=[c.config_template()
-                            for c in self.output_related])
+            output_related=[c.config_template() for c in self.output_related])
 
     def extra_repr(self) -> str:
         return (f'name={self.name}, num_channels={self.num_channels}, '

@@ -85,8 +85,8 @@ class MutableChannelUnit(ChannelUnit):
 
     # construction ------------------------------------------------------------
     @classmethod
-    def init_from_predefined_model(cls, model: nn.Module
-                                   ) -> List['MutableChannelUnit']:
+    def init_from_predefined_model(
+            cls, model: nn.Module) -> List['MutableChannelUnit']:
         """Units of a model that already holds dynamic ops with
         :class:`MutableChannelContainer` s (one unit per source mutable).
 
@@ -103,8 +103,8 @@ class MutableChannelUnit(ChannelUnit):
         for name, module in model.named_modules():
             if not isinstance(module, DynamicChannelMixin):
                 continue
-            for is_out, attr in ((True, 'out_channels'),
-                                 (False, 'in_channels')):
+            for is_out, attr in ((True, 'out_channels'), (False,
+                                                          'in_channels')):
                 try:
                     container = module.get_mutable_attr(attr)
                 except ValueError:
@@ -121,8 +121,7 @@ class MutableChannelUnit(ChannelUnit):
                         source = sources[0]
                         if not isinstance(source, BaseMutableChannel):
                             continue
-                        expand = max(1, (end - start) //
-                                     source.num_channels)
+                        expand = max(1, (end - start) // source.num_channels)
                         mutable = source
                     if not isinstance(mutable, BaseMutableChannel) or \
                             type(mutable).__name__ == '_FillMutableChannel':
@@ -132,9 +131,11 @@ class MutableChannelUnit(ChannelUnit):
                         unit.mutable_channel = mutable
                         units[id(mutable)] = unit
                     units[id(mutable)].add_channel(
-                        Channel(name, module, (start, end),
-                                is_output_channel=is_out,
-                                expand_ratio=expand))
+                        Channel(
+                            name,
+                            module, (start, end),
+                            is_output_channel=is_out,
+                            expand_ratio=expand))
         return list(units.values())
 
     def _replace_with_dynamic_ops(
@@ -165,12 +166,10 @@ class MutableChannelUnit(ChannelUnit):
                 module.register_mutable_attr(
                     attr,
                     container_class(
-                        module_channel_num(module,
-                                           channel.is_output_channel)))
+                        module_channel_num(module, channel.is_output_channel)))
 
     def _register_mutable_channel(self,
-                                  mutable_channel: BaseMutableChannel
-                                  ) -> None:
+                                  mutable_channel: BaseMutableChannel) -> None:
         from mmrazor.models.architectures.dynamic_ops import \
             DynamicChannelMixin
         for channel in self.input_related + self.output_related:

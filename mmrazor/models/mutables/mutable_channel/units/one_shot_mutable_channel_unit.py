@@ -44,8 +44,9 @@ class OneShotMutableChannelUnit(SequentialMutableChannelUnit):
     def _create_mutable_channel(self):
         return OneShotMutableChannel(
             self.num_channels,
-            candidate_choices=[self._get_valid_int_choice(c)
-                               for c in self.candidate_choices],
+            candidate_choices=[
+                self._get_valid_int_choice(c) for c in self.candidate_choices
+            ],
             choice_mode='number')
 
     def _prepare_choices(self) -> None:
@@ -54,9 +55,10 @@ class OneShotMutableChannelUnit(SequentialMutableChannelUnit):
                 raise TypeError(f'number mode needs int candidates, got {c}')
             if not self.is_num_mode and not isinstance(c, float):
                 raise TypeError(f'ratio mode needs float candidates, got {c}')
-        self.candidate_choices = sorted(
-            {self._to_mode(self._get_valid_int_choice(c))
-             for c in self.candidate_choices})
+        self.candidate_choices = sorted({
+            self._to_mode(self._get_valid_int_choice(c))
+            for c in self.candidate_choices
+        })
 
     @property
     def init_args(self) -> Dict:

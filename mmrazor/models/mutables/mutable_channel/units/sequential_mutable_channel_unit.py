@@ -92,8 +92,7 @@ class SequentialMutableChannelUnit(MutableChannelUnit):
             self._get_valid_int_choice(choice)
 
     def sample_choice(self) -> Union[int, float]:
-        num = self._get_valid_int_choice(
-            random.randint(1, self.num_channels))
+        num = self._get_valid_int_choice(random.randint(1, self.num_channels))
         return self._to_mode(num)
 
     def prepare_for_pruning(self, model: nn.Module) -> None:

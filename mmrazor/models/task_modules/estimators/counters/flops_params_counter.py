@@ -12,15 +12,14 @@ from mmrazor.registry import TASK_UTILS
 
 # The base classes a module may fall back to (first one in its MRO wins).
 _FALLBACK_BASES = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d,
-                   nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d,
-                   nn.BatchNorm3d, nn.InstanceNorm1d, nn.InstanceNorm2d,
-                   nn.InstanceNorm3d, nn.LayerNorm, nn.GroupNorm,
-                   nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d,
-                   nn.AvgPool2d, nn.AvgPool3d, nn.AdaptiveMaxPool1d,
-                   nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d,
-                   nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d,
-                   nn.AdaptiveAvgPool3d, nn.ReLU, nn.PReLU, nn.ELU,
-                   nn.LeakyReLU, nn.ReLU6, nn.Upsample)
+                   nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d,
+                   nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d,
+                   nn.LayerNorm, nn.GroupNorm, nn.MaxPool1d, nn.MaxPool2d,
+                   nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
+                   nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d,
+                   nn.AdaptiveMaxPool3d, nn.AdaptiveAvgPool1d,
+                   nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.ReLU,
+                   nn.PReLU, nn.ELU, nn.LeakyReLU, nn.ReLU6, nn.Upsample)
 
 _UNIT_SCALE = {'T': 1e12, 'G': 1e9, 'M': 1e6, 'K': 1e3, None: 1.0}
 
@@ -50,10 +49,9 @@ def get_counter_type(module: nn.Module) -> Optional[type]:
         if base in _FALLBACK_BASES:
             counter = TASK_UTILS.get(_counter_name(base))
             if counter is not None:
-                warnings.warn(
-                    f'{cls.__name__} has no registered counter '
-                    f'({_counter_name(cls)}); counting it as '
-                    f'{base.__name__}.')
+                warnings.warn(f'{cls.__name__} has no registered counter '
+                              f'({_counter_name(cls)}); counting it as '
+                              f'{base.__name__}.')
                 return counter
     return None
 
@@ -99,8 +97,11 @@ def _accumulate(module: nn.Module) -> Tuple[float, float]:
     return flops, params
 
 
-def _format(value: float, unit: Optional[str], suffix: str,
-            as_strings: bool, precision: int = 3) -> Union[float, str]:
+def _format(value: float,
+            unit: Optional[str],
+            suffix: str,
+            as_strings: bool,
+            precision: int = 3) -> Union[float, str]:
     if unit not in _UNIT_SCALE:
         raise ValueError(f'Unknown unit {unit!r}, expected one of '
                          f'{list(_UNIT_SCALE)}')

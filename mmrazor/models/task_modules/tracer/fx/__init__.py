@@ -7,7 +7,10 @@ from .graph_utils import (del_fakequant_after_function,
                           del_fakequant_after_module, del_fakequant_after_op,
                           del_fakequant_before_function,
                           del_fakequant_before_method,
-                          del_fakequant_before_module,
-                          del_fakequant_before_op)
-from .fx_tracer import (FxTracer, MMFxTracer, UntraceableModelError,  # noqa: F401,E501
-                        ValueRecorder, trace_to_graph_module)
+                          del_fakequant_before_module, del_fakequant_before_op)
+from .fx_tracer import (
+    FxTracer,
+    MMFxTracer,
+    UntraceableModelError,  # noqa: F401,E501
+    ValueRecorder,
+    trace_to_graph_module)

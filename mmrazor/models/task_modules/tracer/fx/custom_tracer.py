@@ -6,7 +6,9 @@ data samples (loss computation, post-processing) that FX cannot trace.
 :class:`CustomTracer` traces ``forward`` with ``mode`` as a concrete
 argument and leaves the listed methods (``'pkg.Class.method'``) untraced:
 each call of such a method becomes one ``call_method`` node on the owning
-sub-module, executed eagerly at run time.
+sub-module, executed eagerly at run time. Methods of the traced root module
+itself cannot be left untraced (the graph has no node for the root); skip
+the methods of its sub-modules (heads) instead.
 """
 import copy
 import importlib
@@ -44,7 +46,8 @@ def _import_attr(path: str) -> Any:
                 errors.append(str(e))
                 break
             return obj
-    raise ImportError(f'cannot resolve {path!r}: {errors[-1] if errors else ""}')
+    reason = errors[-1] if errors else 'not found'
+    raise ImportError(f'cannot resolve {path!r}: {reason}')
 
 
 def _resolve_method(path: str) -> Tuple[type, str]:
@@ -154,8 +157,8 @@ class CustomTracer(QuantizationTracer):
             str2class(c) if isinstance(c, str) else c
             for c in (skipped_module_classes or [])
         ]
-        super().__init__(list(skipped_module_names or []),
-                         skipped_module_classes)
+        super().__init__(
+            list(skipped_module_names or []), skipped_module_classes)
         self.skipped_methods = list(skipped_methods or [])
         self.skipped_method_targets = [
             _resolve_method(m) for m in self.skipped_methods
@@ -270,8 +273,8 @@ def custom_symbolic_trace(
     """
     tracer = tracer or CustomTracer()
     graph = tracer.trace(root, concrete_args)
-    name = root.__class__.__name__ if isinstance(
-        root, nn.Module) else root.__name__
+    name = root.__class__.__name__ if isinstance(root,
+                                                 nn.Module) else root.__name__
     return build_graphmodule(root, graph, name)
 
 

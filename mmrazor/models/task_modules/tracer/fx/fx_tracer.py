@@ -43,29 +43,29 @@ class FxTracer(fx.Tracer):
             treated as opaque leaves.
     """
 
-    def __init__(self,
-                 autowrap_modules: tuple = (math, ),
-                 autowrap_functions: Sequence = (),
-                 param_shapes_constant: bool = False,
-                 leaf_module: Sequence = ()) -> None:
+    def __init__(
+        self,
+        autowrap_modules: tuple = (math, ),
+        autowrap_functions: Sequence = (),
+        param_shapes_constant: bool = False,
+        leaf_module: Sequence = ()) -> None:
         funcs = tuple(_import_obj(f) for f in autowrap_functions)
         super().__init__(
             autowrap_modules=tuple(autowrap_modules),
             autowrap_functions=funcs,
             param_shapes_constant=param_shapes_constant)
         self.leaf_names = {x for x in leaf_module if isinstance(x, str)}
-        self.leaf_classes = tuple(x for x in leaf_module
-                                  if isinstance(x, type))
+        self.leaf_classes = tuple(
+            x for x in leaf_module if isinstance(x, type))
         self.module_path_stack: List[str] = []
 
-    def is_leaf_module(self, m: nn.Module, module_qualified_name: str
-                       ) -> bool:
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         from mmrazor.models.architectures.dynamic_ops import DynamicMixin
-        if isinstance(m, DynamicMixin) and not isinstance(
-                m, nn.Sequential):
+        if isinstance(m, DynamicMixin) and not isinstance(m, nn.Sequential):
             return True
-        if isinstance(m, (nn.Conv2d, nn.Linear, _BatchNorm, nn.LayerNorm,
-                          nn.GroupNorm)):
+        if isinstance(
+                m,
+            (nn.Conv2d, nn.Linear, _BatchNorm, nn.LayerNorm, nn.GroupNorm)):
             return True
         if type(m).__name__ == 'Scale':
             return True
@@ -90,8 +90,10 @@ MMFxTracer = FxTracer
 def _first_user_frame(tb) -> Optional[str]:
     frames = traceback.extract_tb(tb)
     torch_dir = osp.dirname(torch.__file__)
-    user = [f for f in frames if not f.filename.startswith(torch_dir)
-            and 'fx_tracer.py' not in f.filename]
+    user = [
+        f for f in frames if not f.filename.startswith(torch_dir)
+        and 'fx_tracer.py' not in f.filename
+    ]
     if not user:
         return None
     f = user[-1]
@@ -123,8 +125,8 @@ def trace_to_graph_module(root: nn.Module,
             f'({type(e).__name__}: {e}). To skip it, make the module an '
             f"opaque leaf with ChannelAnalyzer(leaf_modules=['{path}']) "
             "(its channels become non-prunable), wrap the function with "
-            "ChannelAnalyzer(autowrap_functions=['pkg.module.func']), or "
-            "use tracer_type='BackwardTracer'.") from e
+            "ChannelAnalyzer(autowrap_functions=['pkg.module.func']).") \
+            from e
     return fx.GraphModule(tracer.root, graph, type(root).__name__)
 
 
@@ -150,7 +152,6 @@ def _to_meta(v: Any) -> Any:
         return type(v)(_to_meta(x) for x in v)
     if isinstance(v, dict):
         return {k: _to_meta(x) for k, x in v.items()}
-    if isinstance(v, (int, float, str, bool, type(None), torch.Size,
-                      slice)):
+    if isinstance(v, (int, float, str, bool, type(None), torch.Size, slice)):
         return v
     return None

@@ -94,8 +94,9 @@ def _op_matcher(op_patterns) -> Callable:
 
 
 def _module_matcher(module_patterns) -> Callable:
-    classes = tuple(c for c in _as_tuple(module_patterns)
-                    if isinstance(c, type) and issubclass(c, nn.Module))
+    classes = tuple(
+        c for c in _as_tuple(module_patterns)
+        if isinstance(c, type) and issubclass(c, nn.Module))
     return lambda node, modules: node.op == 'call_module' and isinstance(
         modules.get(node.target), classes) if classes else False
 
@@ -129,48 +130,48 @@ def del_fakequant_after_op(prepared_model: GraphModule,
 
 
 def del_fakequant_before_module(prepared_model: GraphModule,
-                                module_patterns, inplace: bool = True
-                                ) -> GraphModule:
+                                module_patterns,
+                                inplace: bool = True) -> GraphModule:
     """Remove fake-quants feeding calls of the given module classes."""
     return _del_before(prepared_model, _module_matcher(module_patterns),
                        inplace)
 
 
 def del_fakequant_after_module(prepared_model: GraphModule,
-                               module_patterns, inplace: bool = True
-                               ) -> GraphModule:
+                               module_patterns,
+                               inplace: bool = True) -> GraphModule:
     """Remove fake-quants right after calls of the given module classes."""
     return _del_after(prepared_model, _module_matcher(module_patterns),
                       inplace)
 
 
 def del_fakequant_before_function(prepared_model: GraphModule,
-                                  function_patterns, inplace: bool = True
-                                  ) -> GraphModule:
+                                  function_patterns,
+                                  inplace: bool = True) -> GraphModule:
     """Remove fake-quants feeding calls of the given functions."""
     return _del_before(prepared_model, _function_matcher(function_patterns),
                        inplace)
 
 
 def del_fakequant_after_function(prepared_model: GraphModule,
-                                 function_patterns, inplace: bool = True
-                                 ) -> GraphModule:
+                                 function_patterns,
+                                 inplace: bool = True) -> GraphModule:
     """Remove fake-quants right after calls of the given functions."""
     return _del_after(prepared_model, _function_matcher(function_patterns),
                       inplace)
 
 
 def del_fakequant_before_method(prepared_model: GraphModule,
-                                method_patterns, inplace: bool = True
-                                ) -> GraphModule:
+                                method_patterns,
+                                inplace: bool = True) -> GraphModule:
     """Remove fake-quants feeding calls of the given tensor methods."""
     return _del_before(prepared_model, _method_matcher(method_patterns),
                        inplace)
 
 
 def del_fakequant_after_method(prepared_model: GraphModule,
-                               method_patterns, inplace: bool = True
-                               ) -> GraphModule:
+                               method_patterns,
+                               inplace: bool = True) -> GraphModule:
     """Remove fake-quants right after calls of the given tensor methods."""
     return _del_after(prepared_model, _method_matcher(method_patterns),
                       inplace)

@@ -18,10 +18,9 @@ from .upsample_layer_counter import UpsampleCounter
 __all__ = [
     'ActivationCounter', 'ELUCounter', 'LeakyReLUCounter', 'PReLUCounter',
     'ReLU6Counter', 'ReLUCounter', 'BaseCounter', 'Conv1dCounter',
-    'Conv2dCounter', 'Conv3dCounter', 'ConvCounter',
-    'ConvTranspose2dCounter', 'LinearCounter', 'BatchNorm1dCounter',
-    'BatchNorm2dCounter', 'BatchNorm3dCounter', 'BNCounter',
-    'GroupNormCounter', 'InstanceNorm1dCounter', 'InstanceNorm2dCounter',
-    'InstanceNorm3dCounter', 'LayerNormCounter', 'UpsampleCounter',
-    'PoolCounter'
+    'Conv2dCounter', 'Conv3dCounter', 'ConvCounter', 'ConvTranspose2dCounter',
+    'LinearCounter', 'BatchNorm1dCounter', 'BatchNorm2dCounter',
+    'BatchNorm3dCounter', 'BNCounter', 'GroupNormCounter',
+    'InstanceNorm1dCounter', 'InstanceNorm2dCounter', 'InstanceNorm3dCounter',
+    'LayerNormCounter', 'UpsampleCounter', 'PoolCounter'
 ]

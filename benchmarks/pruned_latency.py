@@ -1,0 +1,151 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""CPU latency of a static ResNet-50 pruned to ~50 % FLOPs vs unpruned.
+
+The pruned model comes from the L1 ChannelMutator (inner convs of every
+bottleneck pruned) exported to a static model; both are timed in torch and
+ONNX Runtime at batch 1 and 32. Last line: ``ratio=<worst pruned/unpruned>``.
+
+    python benchmarks/pruned_latency.py [--size 224] [--iters 10]
+"""
+import argparse
+import copy
+import os
+import tempfile
+import time
+
+import torch
+
+
+class Tensor(torch.nn.Module):
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return self.m(x, mode='tensor')
+
+
+def load_upstream_config(cfg_path):
+    """``Config.fromfile`` for a ``pkg::path`` config (via a stub file)."""
+    import os
+    import tempfile
+
+    from mmengine.config import Config
+    with tempfile.TemporaryDirectory() as d:
+        stub = os.path.join(d, 'stub.py')
+        with open(stub, 'w') as f:
+            f.write(f'_base_ = [{cfg_path!r}]\n')
+        return Config.fromfile(stub)
+
+
+def _median(xs):
+    return sorted(xs)[len(xs) // 2]
+
+
+def time_pair(run_a, run_b, iters):
+    """Median latency of two callables, measured alternately (so that
+    load changes on a shared machine hit both alike)."""
+    run_a()
+    run_b()
+    ta, tb = [], []
+    for _ in range(iters):
+        s = time.perf_counter()
+        run_a()
+        ta.append(time.perf_counter() - s)
+        s = time.perf_counter()
+        run_b()
+        tb.append(time.perf_counter() - s)
+    return _median(ta), _median(tb)
+
+
+def torch_runner(model, x):
+
+    def run():
+        with torch.no_grad():
+            model(x)
+
+    return run
+
+
+def ort_runner(model, x, d, name):
+    import onnxruntime as ort
+    path = os.path.join(d, f'{name}.onnx')
+    torch.onnx.export(model, (x, ), path, opset_version=17, dynamo=False)
+    opts = ort.SessionOptions()
+    sess = ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+    feed = {sess.get_inputs()[0].name: x.numpy()}
+    return lambda: sess.run(None, feed)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--iters', type=int, default=15)
+    parser.add_argument(
+        '--ratio',
+        type=float,
+        default=0.6,
+        help='kept ratio of the pruned units')
+    args = parser.parse_args()
+    from mmengine.registry import DefaultScope
+
+    from mmrazor.models.mutators import ChannelMutator
+    from mmrazor.models.task_modules.estimators import ResourceEstimator
+    from mmrazor.registry import MODELS
+    from mmrazor.structures.subnet.fix_subnet import _dynamic_to_static
+    from mmrazor.utils import register_all_modules
+    register_all_modules(False)
+    cfg = load_upstream_config('mmcls::resnet/resnet50_8xb32_in1k.py')
+    with DefaultScope.overwrite_default_scope('mmcls'):
+        full = MODELS.build(cfg.model).eval()
+    pruned = copy.deepcopy(full)
+    mutator = ChannelMutator(
+        channel_unit_cfg=dict(
+            type='L1MutableChannelUnit',
+            # multiples of 8 channels keep the CPU kernels efficient
+            default_args=dict(choice_mode='ratio', divisor=8)),
+        parse_cfg=dict(
+            type='ChannelAnalyzer',
+            demo_input=dict(
+                type='DefaultDemoInput',
+                input_shape=(1, 3, 64, 64),
+                scope='mmcls')))
+    mutator.prepare_from_supernet(pruned)
+    # prune the inner convs (conv1/conv2 of every bottleneck) and stages
+    mutator.set_choices({
+        n: (args.ratio if ('conv1_' in n or 'conv2_' in n) else 0.75)
+        for n in mutator.choice_template
+    })
+    _dynamic_to_static(pruned)
+    pruned.eval()
+    est = ResourceEstimator(input_shape=(1, 3, args.size, args.size))
+    f_full = est.estimate(Tensor(full))['flops']
+    f_pruned = est.estimate(Tensor(pruned))['flops']
+    print(f'FLOPs: unpruned {f_full:.1f} M, pruned {f_pruned:.1f} M '
+          f'({100 * f_pruned / f_full:.1f} %)')
+    worst = 0.0
+    print('| batch | runtime | unpruned ms | pruned ms | ratio |')
+    print('|---:|---|---:|---:|---:|')
+    for bs in (1, 32):
+        x = torch.rand(bs, 3, args.size, args.size)
+        iters = args.iters if bs == 1 else max(3, args.iters // 3)
+        with tempfile.TemporaryDirectory() as d:
+            for rt in ('torch', 'onnxruntime'):
+                if rt == 'torch':
+                    ra = torch_runner(Tensor(full), x)
+                    rb = torch_runner(Tensor(pruned), x)
+                else:
+                    ra = ort_runner(Tensor(full), x, d, 'full')
+                    rb = ort_runner(Tensor(pruned), x, d, 'pruned')
+                a, b = time_pair(ra, rb, iters)
+                worst = max(worst, b / a)
+                print(
+                    f'| {bs} | {rt} | {1e3 * a:.1f} | {1e3 * b:.1f} | '
+                    f'{b / a:.2f} |',
+                    flush=True)
+    print(f'ratio={worst:.2f}')
+
+
+if __name__ == '__main__':
+    main()

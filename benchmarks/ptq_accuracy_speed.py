@@ -1,0 +1,311 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""W8A8 PTQ accuracy and ONNX Runtime int8 speed, side by side.
+
+1. The vanilla digits ResNet-18 (16 base channels, 16x16): fp32 vs W8A8
+   PTQ (per-channel int8 weights, uint8 activations, OpenVINOQuantizer,
+   8 calibration batches) test accuracy.
+2. An mmpretrain ResNet-18 (standard widths, grey 32x32 input) trained
+   briefly on digits: fp32 vs W8A8 PTQ accuracy.
+3. The PTQ ResNet-18 exported as a QDQ ONNX model: agreement of ONNX
+   Runtime's predictions with the fake-quant model on the test samples, and
+   the latency of int8 ONNX Runtime vs fp32 ONNX Runtime at batch 32.
+
+The last printed line is::
+
+    digits_drop_pp=<x> resnet18_drop_pp=<x> ort_agreement=<fraction>
+    int8_speedup=<fp32 time / int8 time>
+
+Usage::
+
+    python benchmarks/ptq_accuracy_speed.py [--digits-ckpt CKPT]
+        [--work-dir work_dirs/benchmarks/ptq] [--threads 1]
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+DIGITS_CFG = osp.join(
+    REPO, 'configs/vanilla/mmcls/digits/'
+    'resnet18-w16_1xb32_digits.py')
+PTQ_CFG = osp.join(
+    REPO, 'configs/quantization/ptq/base/'
+    'ptq_openvino_resnet18-w16_digits_calib8xb32.py')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--digits-ckpt', help='trained vanilla checkpoint')
+    parser.add_argument(
+        '--work-dir', default=osp.join(REPO, 'work_dirs/benchmarks/ptq'))
+    parser.add_argument('--resnet-epochs', type=int, default=6)
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=50)
+    return parser.parse_args()
+
+
+def load_split(split, img_size):
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import DATASETS, DefaultScope
+    with DefaultScope.overwrite_default_scope('mmcls'):
+        ds = DATASETS.build(
+            dict(
+                type='mmrazor.DigitsDataset',
+                split=split,
+                img_size=img_size,
+                channels=1,
+                pipeline=[dict(type='mmcls.PackClsInputs')]))
+    return pseudo_collate([ds[i] for i in range(len(ds))])
+
+
+def batches(data, batch_size, shuffle=False, seed=0):
+    n = len(data['inputs'])
+    order = np.random.RandomState(seed).permutation(n) if shuffle \
+        else np.arange(n)
+    for start in range(0, n, batch_size):
+        idx = order[start:start + batch_size]
+        yield dict(
+            inputs=[data['inputs'][i] for i in idx],
+            data_samples=[data['data_samples'][i] for i in idx])
+
+
+def accuracy(model, data):
+    correct = 0
+    with torch.no_grad():
+        for batch in batches(data, 128):
+            for out in model.test_step(batch):
+                correct += int(out.pred_label.item() == out.gt_label.item())
+    return 100.0 * correct / len(data['inputs'])
+
+
+def quant_model_cfg(architecture, data_preprocessor, input_shapes):
+    from mmengine.config import Config
+    cfg = Config.fromfile(PTQ_CFG)
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.architecture = architecture
+    model_cfg.data_preprocessor = data_preprocessor
+    model_cfg.float_checkpoint = None
+    model_cfg.input_shapes = input_shapes
+    return model_cfg
+
+
+def ptq(float_model, model_cfg, calib, steps=8):
+    """Build MMArchitectureQuant around ``float_model``, calibrate."""
+    from mmengine.registry import MODELS, DefaultScope
+
+    from mmrazor.structures.quantization.torch_ao import (disable_observer,
+                                                          enable_fake_quant,
+                                                          enable_observer)
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg.architecture = float_model
+    with DefaultScope.overwrite_default_scope('mmcls'):
+        qmodel = MODELS.build(model_cfg)
+    qmodel.eval()
+    qmodel.apply(enable_fake_quant)
+    qmodel.apply(enable_observer)
+    with torch.no_grad():
+        for i, batch in enumerate(batches(calib, 32)):
+            if i >= steps:
+                break
+            qmodel.calibrate_step(batch)
+    qmodel.apply(disable_observer)
+    qmodel.sync_qparams('predict')
+    return qmodel
+
+
+def train_resnet18(train, val, epochs, work_dir):
+    """A standard mmpretrain ResNet-18 on 32x32 grey digits (cached)."""
+    from mmengine.registry import MODELS, DefaultScope
+    ckpt = osp.join(work_dir, f'resnet18_digits32_{epochs}e.pth')
+    arch = dict(
+        type='mmcls.ImageClassifier',
+        data_preprocessor=dict(
+            type='mmcls.ClsDataPreprocessor',
+            num_classes=10,
+            mean=[127.5],
+            std=[127.5],
+            to_rgb=False),
+        backbone=dict(
+            type='mmcls.ResNet', depth=18, in_channels=1, out_indices=(3, )),
+        neck=dict(type='mmcls.GlobalAveragePooling'),
+        head=dict(
+            type='mmcls.LinearClsHead',
+            num_classes=10,
+            in_channels=512,
+            loss=dict(type='mmcls.CrossEntropyLoss'),
+            topk=(1, )))
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmcls'):
+        model = MODELS.build(copy.deepcopy(arch))
+    if osp.isfile(ckpt):
+        model.load_state_dict(torch.load(ckpt, map_location='cpu'))
+        return model, arch
+    from mmengine.optim import OptimWrapper
+    optim = OptimWrapper(
+        torch.optim.SGD(
+            model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4))
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        optim.optimizer,
+        max_lr=0.05,
+        total_steps=epochs * ((len(train['inputs']) + 31) // 32))
+    for epoch in range(epochs):
+        model.train()
+        for batch in batches(train, 32, shuffle=True, seed=epoch):
+            model.train_step(batch, optim)
+            sched.step()
+        model.eval()
+        print(
+            f'  resnet18 epoch {epoch + 1}: val acc '
+            f'{accuracy(model, val):.2f} %',
+            flush=True)
+    tmp = ckpt + '.tmp'
+    torch.save(model.state_dict(), tmp)
+    os.replace(tmp, ckpt)
+    return model, arch
+
+
+def ort_session(path, threads):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, so, providers=['CPUExecutionProvider'])
+
+
+def latencies(sessions, x, repeats):
+    """Median latency of each session; runs are interleaved so that load
+    changes on a shared machine hit every session alike."""
+    feeds = [{s.get_inputs()[0].name: x} for s in sessions]
+    for sess, feed in zip(sessions, feeds):
+        for _ in range(5):
+            sess.run(None, feed)
+    times = [[] for _ in sessions]
+    for _ in range(repeats):
+        for i, (sess, feed) in enumerate(zip(sessions, feeds)):
+            t0 = time.perf_counter()
+            sess.run(None, feed)
+            times[i].append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times]
+
+
+def main():
+    args = parse_args()
+    warnings.filterwarnings('ignore')
+    torch.set_num_threads(max(args.threads, 1))
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+
+    from mmrazor.models.quantizers.exporters import export_qdq_onnx
+    from mmrazor.utils import register_all_modules
+    from mmrazor.utils.mmcls_compat import get_model  # noqa: F401
+    register_all_modules(False)
+    os.makedirs(args.work_dir, exist_ok=True)
+
+    # ---- 1. digits ResNet-18-w16 ----
+    ckpt = args.digits_ckpt
+    if not ckpt:
+        vanilla_dir = osp.join(args.work_dir, 'vanilla')
+        ckpt = osp.join(vanilla_dir, 'epoch_15.pth')
+        if not osp.isfile(ckpt):
+            print('training the vanilla digits model ...', flush=True)
+            subprocess.run([
+                sys.executable,
+                osp.join(REPO, 'tools/train.py'), DIGITS_CFG, '--work-dir',
+                vanilla_dir
+            ],
+                           check=True,
+                           stdout=subprocess.DEVNULL)
+    digits_cfg = Config.fromfile(DIGITS_CFG)
+    from mmengine.registry import MODELS, DefaultScope
+    with DefaultScope.overwrite_default_scope('mmcls'):
+        digits_fp32 = MODELS.build(copy.deepcopy(digits_cfg.model))
+    load_checkpoint(digits_fp32, ckpt, map_location='cpu', logger='silent')
+    digits_fp32.eval()
+    train16, test16 = load_split('train', 16), load_split('test', 16)
+    acc_fp32_d = accuracy(digits_fp32, test16)
+    qcfg = quant_model_cfg(
+        copy.deepcopy(digits_cfg.model), digits_cfg.data_preprocessor,
+        (1, 1, 16, 16))
+    digits_q = ptq(copy.deepcopy(digits_fp32), qcfg, train16)
+    acc_q_d = accuracy(digits_q, test16)
+
+    # ---- 2. mmpretrain ResNet-18 on 32x32 digits ----
+    train32, val32, test32 = (
+        load_split(s, 32) for s in ('train', 'val', 'test'))
+    print('ResNet-18 (32x32) ...', flush=True)
+    r18, arch = train_resnet18(train32, val32, args.resnet_epochs,
+                               args.work_dir)
+    r18.eval()
+    acc_fp32_r = accuracy(r18, test32)
+    qcfg_r = quant_model_cfg(arch, arch['data_preprocessor'], (1, 1, 32, 32))
+    r18_q = ptq(copy.deepcopy(r18), qcfg_r, train32)
+    acc_q_r = accuracy(r18_q, test32)
+
+    # ---- 3. ONNX Runtime ----
+    deploy = r18_q.get_deploy_model()
+    fp32_path = osp.join(args.work_dir, 'resnet18_fp32.onnx')
+    int8_path = osp.join(args.work_dir, 'resnet18_int8_qdq.onnx')
+    dyn = {'input': {0: 'batch'}, 'output': {0: 'batch'}}
+    sample = torch.zeros(32, 1, 32, 32)
+    export_qdq_onnx(deploy, sample, int8_path, dynamic_axes=dyn)
+    fp32_tensor = copy.deepcopy(r18).eval()
+
+    class Logits(torch.nn.Module):
+
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            return self.model(x, None, 'tensor')
+
+    export_qdq_onnx(Logits(fp32_tensor), sample, fp32_path, dynamic_axes=dyn)
+    preproc = r18_q.data_preprocessor
+    test_inputs = preproc(
+        dict(inputs=test32['inputs'], data_samples=test32['data_samples']),
+        False)['inputs']
+    with torch.no_grad():
+        fq_logits = r18_q(test_inputs, None, 'tensor').numpy()
+    sess_int8 = ort_session(int8_path, args.threads)
+    sess_fp32 = ort_session(fp32_path, args.threads)
+    ort_logits = sess_int8.run(None, {'input': test_inputs.numpy()})[0]
+    agreement = float((ort_logits.argmax(1) == fq_logits.argmax(1)).mean())
+    labels = np.array([int(d.gt_label.item()) for d in test32['data_samples']])
+    acc_ort = 100.0 * float((ort_logits.argmax(1) == labels).mean())
+    x = test_inputs[:32].numpy()
+    t_fp32, t_int8 = latencies([sess_fp32, sess_int8], x, args.repeats)
+
+    print()
+    print('| model | fp32 acc | W8A8 fake-quant acc | drop (pp) |')
+    print('|---|---|---|---|')
+    print(f'| digits ResNet-18-w16 16x16 | {acc_fp32_d:.2f} | '
+          f'{acc_q_d:.2f} | {acc_fp32_d - acc_q_d:.2f} |')
+    print(f'| mmpretrain ResNet-18 32x32 | {acc_fp32_r:.2f} | '
+          f'{acc_q_r:.2f} | {acc_fp32_r - acc_q_r:.2f} |')
+    print()
+    print(f'ResNet-18 ONNX Runtime int8 test acc {acc_ort:.2f} %, '
+          f'agreement with fake-quant {agreement:.4f} '
+          f'({len(labels)} test samples)')
+    print(f'ResNet-18 ONNX Runtime latency, batch 32, {args.threads} '
+          f'thread(s): fp32 {t_fp32 * 1e3:.2f} ms, int8 '
+          f'{t_int8 * 1e3:.2f} ms, ratio {t_fp32 / t_int8:.2f}x')
+    print(f'ONNX files: fp32 {osp.getsize(fp32_path) / 1e6:.2f} MB, '
+          f'int8 QDQ {osp.getsize(int8_path) / 1e6:.2f} MB')
+    print(f'digits_drop_pp={acc_fp32_d - acc_q_d:.2f} '
+          f'resnet18_drop_pp={acc_fp32_r - acc_q_r:.2f} '
+          f'ort_agreement={agreement:.4f} '
+          f'int8_speedup={t_fp32 / t_int8:.2f}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,94 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""FLOPs/params counters of the dynamic ops (count the active channels).
+
+They are registered in ``TASK_UTILS`` as ``f'{DynamicOp}Counter'`` so that
+``ResourceEstimator`` counts pruned (masked) models correctly.
+"""
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from mmrazor.registry import TASK_UTILS
+
+
+def _register(name: str):
+
+    def deco(cls):
+        if name not in TASK_UTILS.module_dict:
+            TASK_UTILS.register_module(name=name, module=cls)
+        return cls
+
+    return deco
+
+
+class _DynamicCounterBase:
+
+    @staticmethod
+    def count_params(module: nn.Module) -> int:
+        return sum(p.numel() for p in module.parameters())
+
+
+class DynamicConvCounter(_DynamicCounterBase):
+    """Conv FLOPs from the sliced weight: ``numel(w) * positions``."""
+
+    @staticmethod
+    def add_count_hook(module: nn.Module, input: Any, output: Any) -> None:
+        weight, bias, _ = module.get_dynamic_params()
+        batch = input[0].shape[0]
+        positions = batch * int(np.prod(output.shape[2:]))
+        flops = weight.numel() * positions
+        params = weight.numel()
+        if bias is not None:
+            flops += bias.numel() * positions
+            params += bias.numel()
+        module.__flops__ += int(flops)
+        module.__params__ = int(params)
+
+
+class DynamicLinearCounter(_DynamicCounterBase):
+    """Linear FLOPs from the sliced weight."""
+
+    @staticmethod
+    def add_count_hook(module: nn.Module, input: Any, output: Any) -> None:
+        weight, bias = module.get_dynamic_params()
+        rows = int(np.prod(output.shape[:-1]))
+        flops = weight.numel() * rows
+        params = weight.numel()
+        if bias is not None:
+            flops += bias.numel() * rows
+            params += bias.numel()
+        module.__flops__ += int(flops)
+        module.__params__ = int(params)
+
+
+class DynamicNormCounter(_DynamicCounterBase):
+    """Norm FLOPs: one (two when affine) per output element."""
+
+    @staticmethod
+    def add_count_hook(module: nn.Module, input: Any, output: Any) -> None:
+        flops = output.numel()
+        params = 0
+        weight = getattr(module, 'weight', None)
+        if weight is not None:
+            flops *= 2
+            mask = None
+            if hasattr(module, 'get_mask'):
+                try:
+                    mask = module.get_mask('num_features', weight.numel())
+                except Exception:  # noqa: BLE001
+                    mask = None
+            n = int(mask.sum()) if mask is not None else weight.numel()
+            params = 2 * n
+        module.__flops__ += int(flops)
+        module.__params__ = int(params)
+
+
+for _name in ('DynamicConv2dCounter', 'DynamicConv2dAdaptivePaddingCounter'):
+    _register(_name)(type(_name, (DynamicConvCounter, ), {}))
+_register('DynamicLinearCounter')(
+    type('DynamicLinearCounter', (DynamicLinearCounter, ), {}))
+for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
+              'DynamicBatchNorm3dCounter', 'DynamicBatchNormXdCounter',
+              'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter'):
+    _register(_name)(type(_name, (DynamicNormCounter, ), {}))

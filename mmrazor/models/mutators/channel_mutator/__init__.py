@@ -1,0 +1,5 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .channel_mutator import ChannelMutator
+from .one_shot_channel_mutator import OneShotChannelMutator
+
+__all__ = ['ChannelMutator', 'OneShotChannelMutator']

@@ -1,0 +1,258 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Mutator that manages the channel units of a model for pruning."""
+import copy
+import json
+import os.path as osp
+from typing import Any, Dict, Generic, List, Optional, Type, TypeVar, Union
+
+from mmengine import fileio
+from torch import nn
+
+from mmrazor.models.mutables import (MutableChannelUnit,
+                                     SequentialMutableChannelUnit)
+from mmrazor.registry import MODELS, TASK_UTILS
+from ..base_mutator import BaseMutator
+
+ChannelUnitType = TypeVar('ChannelUnitType', bound=MutableChannelUnit)
+
+
+def _to_plain(cfg: Any) -> Any:
+    if hasattr(cfg, 'to_dict'):
+        return cfg.to_dict()
+    if isinstance(cfg, dict):
+        return {k: _to_plain(v) for k, v in cfg.items()}
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(_to_plain(v) for v in cfg)
+    return cfg
+
+
+@MODELS.register_module()
+class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
+    """Manages the channel units (``self.units``) of a model.
+
+    Args:
+        channel_unit_cfg (type | dict): A unit class, or ``dict(type=...,
+            default_args={...}, units={name: unit cfg} or a json path)``.
+            Defaults to ``SequentialMutableChannelUnit``.
+        parse_cfg (dict): How to find the units: ``dict(type=
+            'ChannelAnalyzer', demo_input=..., tracer_type=...)``
+            (automatic), ``dict(type='Config')`` (units with ``channels``
+            from ``channel_unit_cfg``) or ``dict(type='Predefined')`` (the
+            model already holds dynamic ops with containers). A
+            ``from_cfg=True`` key forces the config path.
+        custom_groups (list, optional): Unused by channel pruning; kept for
+            config compatibility.
+        init_cfg (dict, optional): Init config.
+    """
+
+    def __init__(self,
+                 channel_unit_cfg: Union[Type[MutableChannelUnit],
+                                         Dict] = SequentialMutableChannelUnit,
+                 parse_cfg: Dict = dict(
+                     _scope_='mmrazor',
+                     type='ChannelAnalyzer',
+                     demo_input=(1, 3, 224, 224),
+                     tracer_type='FxTracer'),
+                 custom_groups: Optional[List[List[str]]] = None,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(init_cfg)
+        self.parse_cfg = _to_plain(dict(parse_cfg))
+        self.units: nn.ModuleList = nn.ModuleList()
+        self.unit_class, self.unit_default_args, self.units_cfg = \
+            self._parse_channel_unit_cfg(channel_unit_cfg)
+        self.custom_groups = custom_groups or []
+        self.analysis_report = None
+
+    # ---------------------------------------------------------------- parse
+    @staticmethod
+    def _parse_channel_unit_cfg(channel_unit_cfg):
+        if isinstance(channel_unit_cfg, type):
+            return channel_unit_cfg, {}, {}
+        if not isinstance(channel_unit_cfg, dict):
+            raise TypeError('channel_unit_cfg must be a unit class or a '
+                            f'dict, got {type(channel_unit_cfg).__name__}')
+        cfg = _to_plain(copy.deepcopy(dict(channel_unit_cfg)))
+        unit_type = cfg.get('type', SequentialMutableChannelUnit)
+        if isinstance(unit_type, str):
+            name = unit_type.split('.')[-1]
+            unit_class = MODELS.get(name)
+            if unit_class is None:
+                raise KeyError(f'channel unit type {unit_type!r} is not '
+                               'registered in MODELS')
+        else:
+            unit_class = unit_type
+        default_args = cfg.get('default_args', {}) or {}
+        units = cfg.get('units', {}) or {}
+        if isinstance(units, str):
+            if not osp.exists(units):
+                raise FileNotFoundError(
+                    f'channel_unit_cfg.units file {units} does not exist')
+            units = fileio.load(units)
+            if 'channel_unit_cfg' in units:
+                units = units['channel_unit_cfg'].get('units', {})
+        return unit_class, dict(default_args), dict(units)
+
+    def prepare_from_supernet(self, supernet: nn.Module) -> None:
+        """Find the units of ``supernet`` and prepare them for pruning
+        (replaces ops with dynamic ops in place).
+
+        Args:
+            supernet (nn.Module): The model.
+        """
+        units = self._prepare_units(supernet)
+        for unit in units:
+            unit.prepare_for_pruning(supernet)
+            pending = getattr(unit, '_pending_choice', None)
+            if pending is not None:
+                unit.current_choice = pending
+        self.units = nn.ModuleList(units)
+        self._name2unit = None
+
+    def _prepare_units(self, model: nn.Module) -> List[MutableChannelUnit]:
+        parse_type = self.parse_cfg.get('type', 'ChannelAnalyzer')
+        if isinstance(parse_type, str):
+            parse_type = parse_type.split('.')[-1]
+        if self.parse_cfg.get('from_cfg', False) or parse_type == 'Config':
+            return self._units_from_cfg(model)
+        if parse_type == 'Predefined':
+            return self.unit_class.init_from_predefined_model(model)
+        if parse_type in ('ChannelAnalyzer', 'BackwardTracer', 'FxTracer'):
+            cfg = {
+                k: v
+                for k, v in self.parse_cfg.items()
+                if k not in ('from_cfg', '_scope_')
+            }
+            if parse_type != 'ChannelAnalyzer':
+                cfg = dict(
+                    type='ChannelAnalyzer',
+                    tracer_type=parse_type,
+                    demo_input=cfg.get('demo_input', (1, 3, 224, 224)))
+            cfg['type'] = 'ChannelAnalyzer'
+            analyzer = TASK_UTILS.build(cfg)
+            found = analyzer.analyze(model)
+            self.analysis_report = getattr(found, 'report', None)
+            units = []
+            for name, unit_cfg in found.items():
+                init_args = dict(self.unit_default_args)
+                init_args['num_channels'] = \
+                    unit_cfg['init_args']['num_channels']
+                if name in self.units_cfg and \
+                        'init_args' in self.units_cfg[name]:
+                    init_args = dict(self.units_cfg[name]['init_args'])
+                unit = self.unit_class.init_from_cfg(
+                    model,
+                    dict(init_args=init_args, channels=unit_cfg['channels']))
+                if name in self.units_cfg and \
+                        'choice' in self.units_cfg[name]:
+                    unit._pending_choice = self.units_cfg[name]['choice']
+                units.append(unit)
+            return units
+        raise ValueError(f'unknown parse_cfg type {parse_type!r}; expected '
+                         "'ChannelAnalyzer', 'Config' or 'Predefined'")
+
+    def _units_from_cfg(self, model: nn.Module) -> List[MutableChannelUnit]:
+        if not self.units_cfg:
+            raise ValueError('parse_cfg type Config (or from_cfg) needs '
+                             'channel_unit_cfg.units with channels')
+        units = []
+        for name, unit_cfg in self.units_cfg.items():
+            unit_cfg = copy.deepcopy(unit_cfg)
+            if 'channels' not in unit_cfg:
+                raise KeyError(f'unit {name} has no `channels`; parse from '
+                               'config needs them (dump with '
+                               'with_channels=True)')
+            init_args = dict(self.unit_default_args)
+            init_args.update(unit_cfg.get('init_args', {}))
+            unit_cfg['init_args'] = init_args
+            units.append(self.unit_class.init_from_cfg(model, unit_cfg))
+        return units
+
+    # --------------------------------------------------------------- choices
+    @property
+    def mutable_units(self) -> List[ChannelUnitType]:
+        """Units that can be pruned."""
+        return [u for u in self.units if u.is_mutable]
+
+    @property
+    def search_groups(self) -> Dict[str, List]:
+        return {u.name: [u.mutable_channel] for u in self.mutable_units}
+
+    def _unit_by_name(self) -> Dict[str, MutableChannelUnit]:
+        return {u.name: u for u in self.units}
+
+    @property
+    def current_choices(self) -> Dict[str, Any]:
+        """``{unit_name: choice}`` of the mutable units."""
+        return {u.name: u.current_choice for u in self.mutable_units}
+
+    @property
+    def choice_template(self) -> Dict[str, Any]:
+        """Same as :attr:`current_choices` (a template to edit)."""
+        return self.current_choices
+
+    def set_choices(self, choices: Dict[str, Any]) -> None:
+        """Set ``{unit_name: choice}``.
+
+        Raises:
+            KeyError: An unknown unit name.
+        """
+        units = self._unit_by_name()
+        for name, choice in choices.items():
+            if name not in units:
+                raise KeyError(f'unknown unit {name!r}; known units: '
+                               f'{list(units)[:10]}...')
+            units[name].current_choice = choice
+
+    def sample_choices(self, kind: str = 'random') -> Dict[str, Any]:
+        """Random choices of the mutable units."""
+        if kind != 'random':
+            raise NotImplementedError(
+                f'{type(self).__name__} samples only random choices, '
+                f'got kind={kind!r}')
+        return {u.name: u.sample_choice() for u in self.mutable_units}
+
+    def fix_channel_mutables(self) -> None:
+        """Fix every unit to its current choice."""
+        for unit in self.units:
+            if not unit.mutable_channel.is_fixed:
+                unit.fix_chosen()
+
+    def config_template(self,
+                        only_mutable_units: bool = False,
+                        with_unit_init_args: bool = False,
+                        with_channels: bool = False) -> Dict:
+        """The mutator config that rebuilds the current state.
+
+        Returns:
+            dict: ``{'type', 'channel_unit_cfg': {'type', 'default_args',
+            'units'}, 'parse_cfg'}``.
+        """
+        units = self.mutable_units if only_mutable_units else self.units
+        units_cfg = {
+            u.name:
+            u.config_template(
+                with_init_args=with_unit_init_args or with_channels,
+                with_channels=with_channels)
+            for u in units
+        }
+        parse_cfg = dict(self.parse_cfg)
+        if with_channels:
+            parse_cfg = dict(type='Config')
+        return dict(
+            type=type(self).__name__,
+            channel_unit_cfg=dict(
+                type=self.unit_class.__name__,
+                default_args=dict(self.unit_default_args),
+                units=units_cfg),
+            parse_cfg=parse_cfg)
+
+    def dump_units_json(self, path: str, **kwargs) -> None:
+        """Write :meth:`config_template` to ``path`` (atomically)."""
+        import os
+        import tempfile
+        data = self.config_template(**kwargs)
+        d = osp.dirname(osp.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=d, suffix='.tmp')
+        with os.fdopen(fd, 'w') as f:
+            json.dump(data, f, indent=4)
+        os.replace(tmp, path)

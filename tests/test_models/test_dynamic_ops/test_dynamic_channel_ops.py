@@ -1,0 +1,130 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+import pytest
+import torch
+from torch import nn
+
+from mmrazor.models.architectures.dynamic_ops import (DynamicBatchNorm2d,
+                                                      DynamicConv2d,
+                                                      DynamicLayerNorm,
+                                                      DynamicLinear,
+                                                      DynamicSequential)
+from mmrazor.models.mutables import (MutableChannelContainer,
+                                     SimpleMutableChannel)
+
+
+def _register(op, in_mask=None, out_mask=None):
+    muts = []
+    for mask, is_out in ((in_mask, False), (out_mask, True)):
+        if mask is None:
+            continue
+        m = SimpleMutableChannel(mask.numel())
+        m.current_choice = mask
+        MutableChannelContainer.register_mutable_channel_to_module(
+            op, m, is_out)
+        muts.append(m)
+    return muts
+
+
+@pytest.mark.parametrize('groups', [1, 2])
+def test_dynamic_conv_equals_sliced_conv(groups):
+    torch.manual_seed(0)
+    conv = nn.Conv2d(8, 12, 3, padding=1, groups=groups, bias=True)
+    dyn = DynamicConv2d.convert_from(conv)
+    assert torch.equal(dyn.weight, conv.weight)
+    in_mask = torch.tensor([1, 0, 1, 1, 0, 1, 1, 1], dtype=torch.bool)
+    out_mask = torch.ones(12, dtype=torch.bool)
+    out_mask[[1, 7]] = False
+    if groups == 2:  # keep the group structure: 3 in + 5 out per group
+        in_mask = torch.tensor([1, 0, 1, 1, 0, 1, 1, 1], dtype=torch.bool)
+        in_mask = torch.tensor([1, 1, 1, 0, 1, 0, 1, 1], dtype=torch.bool)
+    _register(dyn, in_mask, out_mask)
+    x = torch.rand(2, 8, 6, 6)
+    full = conv(x)[:, out_mask]
+    out = dyn(x[:, in_mask])
+    static = dyn.to_static_op()
+    assert type(static) is nn.Conv2d
+    assert static.groups == groups
+    assert static.weight.shape[0] == int(out_mask.sum())
+    assert torch.allclose(static(x[:, in_mask]), out, atol=1e-6)
+    if groups == 1:
+        # pruned input channels set to zero give the same result
+        x0 = x.clone()
+        x0[:, ~in_mask] = 0
+        assert torch.allclose(conv(x0)[:, out_mask], out, atol=1e-5)
+    assert full.shape == out.shape
+
+
+def test_depthwise_conv_drops_groups():
+    conv = nn.Conv2d(6, 6, 3, padding=1, groups=6)
+    dyn = DynamicConv2d.convert_from(conv)
+    mask = torch.tensor([1, 0, 1, 1, 0, 1], dtype=torch.bool)
+    m = SimpleMutableChannel(6)
+    m.current_choice = mask
+    MutableChannelContainer.register_mutable_channel_to_module(dyn, m, True)
+    MutableChannelContainer.register_mutable_channel_to_module(dyn, m, False)
+    x = torch.rand(1, 6, 5, 5)
+    out = dyn(x[:, mask])
+    assert torch.allclose(out, conv(x)[:, mask], atol=1e-6)
+    static = dyn.to_static_op()
+    assert static.groups == 4 and static.in_channels == 4
+
+
+def test_group_conv_broken_structure_raises():
+    dyn = DynamicConv2d(4, 4, 1, groups=2)
+    _register(dyn, torch.tensor([1, 1, 1, 0], dtype=torch.bool))
+    with pytest.raises(ValueError, match='group structure'):
+        dyn.get_dynamic_params()
+
+
+def test_dynamic_linear_and_layernorm():
+    lin = nn.Linear(6, 4)
+    dyn = DynamicLinear.convert_from(lin)
+    in_mask = torch.tensor([1, 1, 0, 1, 0, 1], dtype=torch.bool)
+    out_mask = torch.tensor([1, 0, 1, 1], dtype=torch.bool)
+    _register(dyn, in_mask, out_mask)
+    x = torch.rand(3, 6)
+    x0 = x.clone()
+    x0[:, ~in_mask] = 0
+    assert torch.allclose(dyn(x[:, in_mask]), lin(x0)[:, out_mask], atol=1e-6)
+    st = dyn.to_static_op()
+    assert (st.in_features, st.out_features) == (4, 3)
+    ln = DynamicLayerNorm.convert_from(nn.LayerNorm(6))
+    _register(ln, out_mask=in_mask)
+    y = ln(x[:, in_mask])
+    assert torch.allclose(ln.to_static_op()(x[:, in_mask]), y)
+
+
+def test_dynamic_bn_writes_back_running_stats():
+    bn = DynamicBatchNorm2d.convert_from(nn.BatchNorm2d(4))
+    mask = torch.tensor([1, 0, 1, 1], dtype=torch.bool)
+    _register(bn, out_mask=mask)
+    bn.train()
+    bn(torch.randn(8, 3, 4, 4) + 5)
+    assert bn.running_mean[1] == 0  # pruned channel untouched
+    assert (bn.running_mean[mask] > 0.3).all()
+    assert int(bn.num_batches_tracked) == 1
+    static = bn.to_static_op().eval()
+    bn.eval()
+    x = torch.randn(2, 3, 4, 4)
+    assert torch.allclose(static(x), bn(x))
+    assert static.num_features == 3
+
+
+def test_register_unknown_attr_raises():
+    with pytest.raises(ValueError, match='does not accept'):
+        DynamicConv2d(2, 2, 1).register_mutable_attr('kernel_size',
+                                                     SimpleMutableChannel(2))
+
+
+def test_dynamic_sequential_depth():
+    from mmrazor.models.mutables import OneShotMutableValue
+    seq = DynamicSequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+    depth = OneShotMutableValue(value_list=[1, 2, 3])
+    seq.register_mutable_attr('depth', depth)
+    depth.current_choice = 1
+    x = torch.rand(1, 2)
+    assert torch.allclose(seq(x), seq[0](x))
+    with pytest.raises(RuntimeError, match='not fixed'):
+        seq.to_static_op()
+    depth.fix_chosen(1)
+    assert len(seq.to_static_op()) == 1

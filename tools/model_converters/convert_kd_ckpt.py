@@ -1,0 +1,99 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Convert an MMRazor 0.x distillation checkpoint to the 1.x layout.
+
+0.x stored the student under ``architecture.model.`` and the teacher under
+``architecture.model.distiller.teacher.``; 1.x uses ``architecture.`` and
+``teacher.`` (applied in that order: teacher first). Writes
+``<name>_latest.pth`` unless ``--inplace``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import tempfile
+from collections import OrderedDict
+
+import torch
+
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
+
+RENAMES = (
+    ('architecture.model.distiller.teacher.', 'teacher.'),
+    ('distiller.teacher.', 'teacher.'),
+    ('architecture.model.', 'architecture.'),
+)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert a 0.x KD checkpoint to MMRazor 1.x')
+    parser.add_argument('checkpoint', help='input checkpoint path')
+    parser.add_argument(
+        '--inplace', action='store_true', help='overwrite the input')
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def convert(state_dict: dict) -> OrderedDict:
+    """Rename the 0.x keys.
+
+    Args:
+        state_dict (dict): The 0.x state dict.
+
+    Returns:
+        OrderedDict: The 1.x state dict.
+
+    Raises:
+        ToolError: Nothing to rename (not a 0.x KD checkpoint).
+    """
+    out, renamed = OrderedDict(), 0
+    for key, value in state_dict.items():
+        new_key = key
+        for old, new in RENAMES:
+            if key.startswith(old):
+                new_key = new + key[len(old):]
+                renamed += 1
+                break
+        out[new_key] = value
+    if not renamed:
+        raise ToolError('no 0.x key (architecture.model.*) in the '
+                        'checkpoint: it is not a 0.x KD checkpoint')
+    return out
+
+
+def save_atomic(obj: dict, out_path: str) -> None:
+    """``torch.save`` to a temporary file, then ``os.replace``."""
+    out_dir = osp.dirname(osp.abspath(out_path))
+    os.makedirs(out_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix='.pth', dir=out_dir)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, out_path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(
+            f'checkpoint {args.checkpoint!r} does not exist')
+    from mmrazor.engine.runner.checkpoint import safe_torch_load
+    checkpoint = safe_torch_load(args.checkpoint, map_location='cpu')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    new_ckpt = dict(checkpoint) if 'state_dict' in checkpoint else {}
+    new_ckpt['state_dict'] = convert(state_dict)
+    out_path = args.checkpoint if args.inplace else \
+        osp.splitext(args.checkpoint)[0] + '_latest.pth'
+    save_atomic(new_ckpt, out_path)
+    print(f'saved {len(new_ckpt["state_dict"])} tensors to {out_path}')
+    return out_path
+
+
+if __name__ == '__main__':
+    run_tool(main)

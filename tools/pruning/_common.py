@@ -1,0 +1,54 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Helpers shared by the pruning tools."""
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Any, Optional, Sequence
+
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Load ``path`` (clear error when missing)."""
+    if not osp.exists(path):
+        raise SystemExit(f'error: config file {path} does not exist')
+    from mmrazor.utils import register_all_modules
+    register_all_modules(False)  # also serves mmcls:: on mmpretrain
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def build_model(cfg: Config):
+    """Build ``cfg.model`` in the config's default scope."""
+    from mmrazor.registry import MODELS
+    from mmrazor.utils import register_all_modules
+    register_all_modules(False)
+    scope = cfg.get('default_scope', 'mmrazor')
+    with DefaultScope.overwrite_default_scope(scope):
+        return MODELS.build(cfg.model)
+
+
+def demo_input_cfg(cfg: Config,
+                   input_shape: Optional[Sequence[int]] = None) -> dict:
+    """A ``DefaultDemoInput`` config for the config's scope."""
+    scope = cfg.get('default_scope', 'mmcls')
+    if scope == 'mmpretrain':
+        scope = 'mmcls'
+    demo = dict(type='DefaultDemoInput', scope=scope)
+    if input_shape:
+        demo['input_shape'] = tuple(input_shape)
+    return demo
+
+
+def write_json(data: Any, path: str) -> None:
+    """Write ``data`` as JSON atomically."""
+    d = osp.dirname(osp.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, suffix='.tmp')
+    with os.fdopen(fd, 'w') as f:
+        json.dump(data, f, indent=4)
+    os.replace(tmp, path)
