@@ -7,16 +7,13 @@ the fake-quantized model. Evaluate a saved PTQ checkpoint again with
 ``tools/test.py CONFIG CHECKPOINT`` (which sets ``only_val=True``).
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.runner import Runner
-
-from mmrazor.registry import RUNNERS
 from mmrazor.utils import register_all_modules
-from mmrazor.utils.cli import (ToolError, add_cfg_options_arg,
-                               add_checkpoint_state_hook, add_common_args,
-                               adapt_distributed_to_cpu, load_config, run_tool)
+from mmrazor.utils.cli import (ToolError, adapt_distributed_to_cpu,
+                               add_cfg_options_arg, add_checkpoint_state_hook,
+                               add_common_args, add_launcher_args,
+                               build_runner, export_local_rank, load_config,
+                               run_tool, set_work_dir)
 
 
 def parse_args():
@@ -27,16 +24,10 @@ def parse_args():
         '--work-dir',
         help='the directory to save the PTQ checkpoint and metrics')
     add_cfg_options_arg(parser)
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(parser)
     add_common_args(parser)
     args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args)
     return args
 
 
@@ -52,21 +43,14 @@ def main():
                         f"'mmrazor.PTQLoop' for tools/ptq.py, got "
                         f'{test_type or None!r}')
 
-    # work_dir is determined in this priority: CLI > config > default
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = None
 
     add_checkpoint_state_hook(cfg)
     adapt_distributed_to_cpu(cfg, args.launcher)
 
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    runner = build_runner(cfg)
 
     runner.test()
 

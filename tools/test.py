@@ -1,15 +1,13 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import argparse
-import os
 import os.path as osp
 
-from mmengine.runner import Runner
-
-from mmrazor.registry import RUNNERS
 from mmrazor.utils import register_all_modules
 from mmrazor.utils.cli import (adapt_distributed_to_cpu, add_cfg_options_arg,
                                add_checkpoint_state_hook, add_common_args,
-                               load_config, run_tool)
+                               add_launcher_args, build_runner,
+                               export_local_rank, load_config, run_tool,
+                               set_work_dir)
 
 
 def parse_args():
@@ -22,16 +20,10 @@ def parse_args():
         '--work-dir',
         help='the directory to save the file containing evaluation metrics')
     add_cfg_options_arg(parser)
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(parser)
     add_common_args(parser)
     args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args)
     return args
 
 
@@ -42,12 +34,8 @@ def main():
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
 
-    # work_dir is determined in this priority: CLI > config > default
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    set_work_dir(cfg, args.work_dir, args.config)
 
     if args.checkpoint == 'none':
         # NOTE: In this case, `--cfg-options model.init_cfg.checkpoint=xxx`
@@ -65,11 +53,7 @@ def main():
     add_checkpoint_state_hook(cfg)
     adapt_distributed_to_cpu(cfg, args.launcher)
 
-    # build the runner from config
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    runner = build_runner(cfg)
 
     runner.test()
 

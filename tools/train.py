@@ -1,17 +1,16 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import argparse
 import logging
-import os
 import os.path as osp
 
 from mmengine.logging import print_log
-from mmengine.runner import Runner
 
-from mmrazor.registry import RUNNERS
 from mmrazor.utils import register_all_modules
 from mmrazor.utils.cli import (ToolError, adapt_distributed_to_cpu,
                                add_cfg_options_arg, add_checkpoint_state_hook,
-                               add_common_args, load_config, run_tool)
+                               add_common_args, add_launcher_args,
+                               build_runner, export_local_rank, load_config,
+                               run_tool, set_work_dir)
 
 
 def parse_args():
@@ -33,17 +32,10 @@ def parse_args():
         help='resume from the latest checkpoint in the work_dir '
         'automatically')
     add_cfg_options_arg(parser)
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank, older ones --local_rank
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(parser)
     add_common_args(parser)
     args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args)
     return args
 
 
@@ -54,12 +46,8 @@ def main():
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
 
-    # work_dir is determined in this priority: CLI > config > default
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    set_work_dir(cfg, args.work_dir, args.config)
 
     # enable automatic-mixed-precision training
     if args.amp is True:
@@ -93,14 +81,7 @@ def main():
     add_checkpoint_state_hook(cfg)
     adapt_distributed_to_cpu(cfg, args.launcher)
 
-    # build the runner from config
-    if 'runner_type' not in cfg:
-        # build the default runner
-        runner = Runner.from_cfg(cfg)
-    else:
-        # build customized runner from the registry
-        # if 'runner_type' is set in the cfg
-        runner = RUNNERS.build(cfg)
+    runner = build_runner(cfg)
 
     print_log(
         f'work_dir: {osp.abspath(cfg.work_dir)}',

@@ -48,6 +48,42 @@ def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
         'is allowed.')
 
 
+def add_launcher_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--launcher`` and ``--local_rank``/``--local-rank``."""
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank, older ones --local_rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def export_local_rank(args: argparse.Namespace) -> None:
+    """Set ``LOCAL_RANK`` from ``--local_rank`` unless a launcher did."""
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
+    """``cfg.work_dir``: the CLI value, else the config's, else
+    ``./work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+
+
+def build_runner(cfg: Config):
+    """MMEngine's ``Runner``, or the registered ``runner_type``."""
+    if 'runner_type' not in cfg:
+        from mmengine.runner import Runner
+        return Runner.from_cfg(cfg)
+    from mmrazor.registry import RUNNERS
+    return RUNNERS.build(cfg)
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Load a config file and merge ``--cfg-options`` into it.
 
