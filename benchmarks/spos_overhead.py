@@ -12,6 +12,11 @@ interleaved, on the same batches:
   mutable dispatch, the larger optimizer parameter list);
 * static: ``train_step`` of the exported ``ImageClassifier``.
 
+The two sides alternate which one runs first. Both run on one intra-op
+thread by default (``--threads 1``): on a shared machine multi-threaded
+steps swing by +-30 % between runs (``--threads 0`` keeps torch's
+default).
+
 Usage::
 
     python benchmarks/spos_overhead.py [--iters 20] [--batch 16] [--size 64]
@@ -55,7 +60,7 @@ def main():
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--size', type=int, default=64)
-    parser.add_argument('--threads', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=1)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -96,7 +101,12 @@ def main():
 
     for it in range(args.warmup + args.iters):
         data = batch()
-        for name, (model, optim) in sides.items():
+        # alternate which side runs first (ABBA) so that neither side
+        # systematically gets the warmer caches or the quieter time slice
+        order = list(sides.items())
+        if it % 2:
+            order.reverse()
+        for name, (model, optim) in order:
             model.train()
             start = time.perf_counter()
             model.train_step(data, optim)

@@ -134,9 +134,12 @@ class MMClsAliasRegistry(Registry):
         # Listing the modules must not import mmpretrain: MMEngine walks
         # every registry (e.g. `is_model_wrapper`) while iterating over the
         # registry tree, and importing mmpretrain adds children to it.
-        if self._target is None and 'mmpretrain.registry' not in sys.modules:
-            return {}
-        return self.target.module_dict
+        # Until the alias is first used, list mmpretrain's child only if it
+        # already exists, without importing or registering anything.
+        if self._target is None:
+            child = self.parent.children.get('mmpretrain')
+            return {} if child is None else child.module_dict
+        return self._target.module_dict
 
     def get(self, key: str):
         scope, real_key = self.split_scope_key(key)

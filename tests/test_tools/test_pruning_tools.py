@@ -24,6 +24,12 @@ def test_get_channel_units_and_flops(tmp_path, capsys):
         choice = json.load(f)
     assert choice['backbone.layer1.0.conv1_(0, 16)_16'] == 1.0
     assert len(choice) == 12
+    # the grad_fn-walking tracer finds the same units
+    by_backward = get_channel_units.main([
+        VANILLA, '--choice', '--input-shape', '1', '1', '16', '16', '--tracer',
+        'BackwardTracer'
+    ])
+    assert by_backward == choice
     full = get_channel_units.main(
         [VANILLA, '-c', '-i', '--input-shape', '1', '1', '16', '16'])
     unit = full['channel_unit_cfg']['units'][
@@ -41,9 +47,8 @@ def test_get_channel_units_and_flops(tmp_path, capsys):
 def test_l1_prune_config_and_static_export(tmp_path):
     import get_l1_prune_config
     import get_static_model_from_algorithm
-    from mmengine.config import Config
-
     from _common import build_model
+    from mmengine.config import Config
     subnet = str(tmp_path / 'target.json')
     with open(subnet, 'w') as f:
         json.dump(
@@ -79,9 +84,9 @@ def test_l1_prune_config_and_static_export(tmp_path):
 
 @pytest.mark.slow
 def test_l1_norm_configs_build_on_cpu(tmp_path):
+    from _common import build_model, load_config
     from mmengine.config import Config
 
-    from _common import build_model, load_config
     from mmrazor.engine.runner.ite_prune_val_loop import save_pruned_subnet
     small = dict(
         type='DefaultDemoInput', scope='mmcls', input_shape=(1, 3, 32, 32))

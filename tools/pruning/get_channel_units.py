@@ -3,6 +3,7 @@
 
     python tools/pruning/get_channel_units.py CONFIG [-c] [-i] [--choice]
         [-o units.json] [--input-shape 1 3 224 224]
+        [--tracer {FxTracer,BackwardTracer}]
 """
 import argparse
 import json
@@ -10,11 +11,10 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (
-    build_model,
-    demo_input_cfg,
-    load_config,  # noqa: E402
-    write_json)
+import _common  # noqa: E402
+
+build_model, demo_input_cfg = _common.build_model, _common.demo_input_cfg
+load_config, write_json = _common.load_config, _common.write_json
 
 
 def parse_args(argv=None):
@@ -47,10 +47,16 @@ def parse_args(argv=None):
         '--report',
         action='store_true',
         help='print the channel-analysis report')
+    parser.add_argument(
+        '--tracer',
+        choices=('FxTracer', 'BackwardTracer'),
+        default='FxTracer',
+        help='how the model is traced: torch.fx (default) or by walking '
+        'grad_fn back from a pseudo loss (for models fx cannot trace)')
     return parser.parse_args(argv)
 
 
-def get_mutator(model, cfg, input_shape=None):
+def get_mutator(model, cfg, input_shape=None, tracer_type='FxTracer'):
     """The algorithm's mutator, or an L1 ChannelMutator on ``model``."""
     from mmrazor.models.algorithms import BaseAlgorithm
     from mmrazor.models.mutators import ChannelMutator
@@ -62,7 +68,7 @@ def get_mutator(model, cfg, input_shape=None):
             default_args=dict(choice_mode='ratio')),
         parse_cfg=dict(
             type='ChannelAnalyzer',
-            tracer_type='FxTracer',
+            tracer_type=tracer_type,
             demo_input=demo_input_cfg(cfg, input_shape)))
     mutator.prepare_from_supernet(model)
     return mutator
@@ -72,7 +78,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = load_config(args.config)
     model = build_model(cfg)
-    mutator = get_mutator(model, cfg, args.input_shape)
+    mutator = get_mutator(model, cfg, args.input_shape, args.tracer)
     if args.choice:
         out = mutator.choice_template
     else:

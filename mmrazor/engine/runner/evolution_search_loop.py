@@ -407,6 +407,9 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
             candidates=self.candidates,
             top_k_candidates=self.top_k_candidates,
             history=self.history)
+        if self.use_predictor and self.predictor.initialize:
+            # a resumed search keeps scoring with the same fitted predictor
+            save_for_resume['predictor_handler'] = self.predictor.handler
         path = osp.join(self.runner.work_dir,
                         f'search_epoch_{self._epoch}.pkl')
         _atomic_pickle(save_for_resume, path)
@@ -436,6 +439,9 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         self.candidates = state['candidates']
         self.top_k_candidates = state['top_k_candidates']
         self.history = state.get('history', dict())
+        if self.use_predictor and 'predictor_handler' in state:
+            self.predictor.handler = state['predictor_handler']
+            self.predictor.initialize = True
         self.runner.logger.info(
             f'Resumed searching from {self.resume_from} at epoch '
             f'{self._epoch} with {len(self.candidates)} candidates')

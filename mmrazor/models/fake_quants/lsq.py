@@ -227,6 +227,8 @@ class LearnableFakeQuantize(FakeQuantizeBase):
             self.scale.data.clamp_(min=self.eps.item())
 
         if self.fake_quant_enabled[0] == 1:
+            if torch.onnx.is_in_onnx_export():
+                return self._export_forward(X)
             grad_factor = 1.0
             if self.use_grad_scaling:
                 n = X.numel()
@@ -237,6 +239,31 @@ class LearnableFakeQuantize(FakeQuantizeBase):
                                         self.quant_min, self.quant_max,
                                         grad_factor, self.ch_axis)
         return X
+
+    def _export_forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Fake quantization with the current (fixed) qparams through
+        torch's ``fake_quantize_per_{tensor,channel}_affine``, whose ONNX
+        symbolics are ``QuantizeLinear`` -> ``DequantizeLinear``.
+
+        Used while exporting to ONNX; numerically it equals
+        :func:`learnable_fake_quantize` up to the rounding of ``x / s``
+        versus ``x * (1 / s)`` (at most one quantization step, on values
+        exactly between two levels).
+        """
+        scale, zero_point = self.calculate_qparams()
+        # fixed qparams: constants of the exported graph (initializers of
+        # QuantizeLinear), not ops on the learnable parameters
+        scale = torch.tensor(
+            scale.tolist(), dtype=torch.float32, device=X.device)
+        zero_point = torch.tensor(
+            zero_point.tolist(), dtype=torch.int32, device=X.device)
+        if self.ch_axis >= 0 and scale.numel() > 1:
+            return torch.fake_quantize_per_channel_affine(
+                X, scale, zero_point, self.ch_axis, self.quant_min,
+                self.quant_max)
+        return torch.fake_quantize_per_tensor_affine(X, scale, zero_point,
+                                                     self.quant_min,
+                                                     self.quant_max)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
                               missing_keys, unexpected_keys, error_msgs):

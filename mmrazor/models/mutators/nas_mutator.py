@@ -2,11 +2,13 @@
 """The generic NAS mutator over module and value mutables."""
 from typing import Any, Dict, List, Optional
 
+import torch
+from torch import nn
 from torch.nn import Module
 
 from mmrazor.registry import MODELS
 from ..mutables.base_mutable import BaseMutable
-from ..mutables.mutable_module import MutableModule
+from ..mutables.mutable_module import DiffMutableModule, MutableModule
 from ..mutables.mutable_value import MutableValue
 from .base_mutator import BaseMutator
 from .group_mixin import GroupMixin
@@ -21,6 +23,18 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
     It manages every :class:`MutableModule` and :class:`MutableValue` of a
     supernet, grouped by :class:`GroupMixin` (keys like ``module_0``,
     ``value_3``). A sampled subnet is a dict ``{group_key: choice}``.
+
+    If the supernet holds dynamic channel ops whose
+    :class:`MutableChannelContainer` s carry mutable channels, one channel
+    group ``channel_{i}`` per source mutable channel is added (built with
+    :meth:`OneShotMutableChannelUnit.init_from_predefined_model`; the group
+    holds the unit, whose choices are the mutable's candidates).
+
+    For differentiable mutables (:class:`DiffMutableModule`, DARTS),
+    :meth:`prepare_arch_params` creates one architecture parameter per
+    search group and binds it to the mutables' forward; afterwards
+    ``sample_choices()`` returns ``mutable.sample_choice(arch_param)``
+    (argmax / top-k) for those groups.
 
     Args:
         custom_groups (list[list[str]], optional): Custom groups of mutable
@@ -52,6 +66,7 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
         super().__init__(init_cfg)
         self._custom_groups = custom_groups
         self._search_groups: Optional[Dict[Any, List[BaseMutable]]] = None
+        self.mutable_units: List = []
 
     @property
     def mutable_class_type(self) -> tuple:
@@ -64,9 +79,12 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
         Args:
             supernet (nn.Module): The supernet to be searched.
         """
-        self._search_groups = self._build_search_groups(
-            supernet, self.mutable_class_type, self._custom_groups,
-            **self._group_kwargs())
+        groups = self._build_search_groups(supernet, self.mutable_class_type,
+                                           self._custom_groups,
+                                           **self._group_kwargs())
+        if self._with_channel_groups():
+            groups.update(self._build_channel_groups(supernet))
+        self._search_groups = groups
         if not self._search_groups:
             raise RuntimeError(
                 f'{type(self).__name__} found no mutable of types '
@@ -75,6 +93,46 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
 
     def _group_kwargs(self) -> Dict:
         return dict(with_prefix=True)
+
+    def _with_channel_groups(self) -> bool:
+        """Whether mutable channels of dynamic ops get search groups."""
+        return True
+
+    def _build_channel_groups(self, supernet: Module) -> Dict[str, List]:
+        """One ``channel_{i}`` group per mutable channel registered in the
+        :class:`MutableChannelContainer` s of the supernet's dynamic ops.
+
+        Args:
+            supernet (nn.Module): The supernet.
+
+        Returns:
+            dict: ``{'channel_i': [unit]}`` (empty without dynamic ops).
+        """
+        from ..architectures.dynamic_ops import DynamicChannelMixin
+        if not any(
+                isinstance(m, DynamicChannelMixin)
+                for m in supernet.modules()):
+            return dict()
+        from ..mutables.mutable_channel import (OneShotMutableChannel,
+                                                OneShotMutableChannelUnit)
+        units = OneShotMutableChannelUnit.init_from_predefined_model(supernet)
+        groups: Dict[str, List] = dict()
+        self.mutable_units: List = []
+        for unit in units:
+            mutable = unit.mutable_channel
+            if mutable.is_fixed:
+                continue
+            if isinstance(mutable, OneShotMutableChannel):
+                # the unit chooses among the mutable's own candidates
+                unit.choice_mode = mutable.choice_mode
+                unit.candidate_choices = list(mutable.candidate_choices)
+            else:
+                unit.choice_mode = 'number'
+                unit.candidate_choices = list(range(1, unit.num_channels + 1))
+            unit.current_choice = unit.max_choice
+            groups[f'channel_{len(groups)}'] = [unit]
+            self.mutable_units.append(unit)
+        return groups
 
     @property
     def search_groups(self) -> Dict[Any, List[BaseMutable]]:
@@ -98,10 +156,18 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
         """
         if kind not in _KINDS:
             raise ValueError(f'kind must be one of {_KINDS}, got {kind!r}')
+        arch_params = self.arch_params
         choices = dict()
         for key, mutables in self.search_groups.items():
             mutable = mutables[0]
-            if kind == 'random':
+            if arch_params is not None and str(key) in arch_params:
+                choices[key] = mutable.sample_choice(arch_params[str(key)])
+            elif isinstance(mutable, DiffMutableModule):
+                raise RuntimeError(
+                    f'Group {key} holds differentiable mutables '
+                    f'({type(mutable).__name__}); call `prepare_arch_params()`'
+                    ' before sampling their choices.')
+            elif kind == 'random':
                 if not hasattr(mutable, 'sample_choice'):
                     raise AttributeError(
                         f'Mutable {type(mutable).__name__} of group {key} '
@@ -124,15 +190,16 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
             choices (dict): group key -> choice, with exactly the keys of
                 :attr:`search_groups`.
         """
-        expected = list(self.search_groups.keys())
-        missing = [k for k in expected if k not in choices]
-        unknown = [k for k in choices if k not in self.search_groups]
-        if missing or unknown:
+        search_groups = self.search_groups
+        if choices.keys() != search_groups.keys():
+            expected = list(search_groups.keys())
+            missing = [k for k in expected if k not in choices]
+            unknown = [k for k in choices if k not in search_groups]
             raise KeyError(
                 f'Invalid choices for {type(self).__name__}: missing keys '
                 f'{missing}, unknown keys {unknown}; expected keys are '
                 f'{expected}')
-        for key, mutables in self.search_groups.items():
+        for key, mutables in search_groups.items():
             choice = choices[key]
             for mutable in mutables:
                 mutable.current_choice = choice
@@ -162,3 +229,64 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
     def set_min_choices(self) -> None:
         """Set every group to its min choice."""
         self.set_choices(self.min_choices)
+
+    # differentiable mutables
+    @property
+    def arch_params(self) -> Optional[nn.ParameterDict]:
+        """nn.ParameterDict | None: ``{str(group_key): arch_param}`` for the
+        groups of differentiable mutables, after
+        :meth:`prepare_arch_params`."""
+        return self._modules.get('arch_params')
+
+    @staticmethod
+    def build_arch_param(num_choices: int) -> nn.Parameter:
+        """A new architecture parameter, ``randn(num_choices) * 1e-3``.
+
+        Args:
+            num_choices (int): The number of choices.
+
+        Returns:
+            nn.Parameter: The parameter.
+        """
+        return nn.Parameter(torch.randn(num_choices) * 1e-3)
+
+    def prepare_arch_params(self) -> nn.ParameterDict:
+        """Create one architecture parameter per search group of
+        :class:`DiffMutableModule` s (size: the group's number of choices)
+        and bind it to the forward of every mutable of the group
+        (:meth:`DiffMutableModule.set_forward_args`).
+
+        Returns:
+            nn.ParameterDict: ``{str(group_key): arch_param}`` (also
+            :attr:`arch_params`, registered as parameters of the mutator).
+        """
+        params = nn.ParameterDict()
+        for key, mutables in self.search_groups.items():
+            if not isinstance(mutables[0], DiffMutableModule):
+                continue
+            sizes = {m.num_arch_choices for m in mutables}
+            if len(sizes) != 1:
+                raise ValueError(f'Mutables of group {key} have different '
+                                 f'numbers of choices: {sorted(sizes)}')
+            params[str(key)] = self.build_arch_param(sizes.pop())
+        if len(params) == 0:
+            raise RuntimeError(
+                f'{type(self).__name__}.prepare_arch_params: the supernet '
+                'has no differentiable mutable (DiffMutableModule)')
+        # registered as a child module named ``arch_params`` (state-dict
+        # keys ``arch_params.<group>``); read through the property
+        self._modules['arch_params'] = params
+        self.modify_supernet_forward(params)
+        return params
+
+    def modify_supernet_forward(self, arch_params: nn.ParameterDict) -> None:
+        """Bind each group's architecture parameter to its mutables.
+
+        Args:
+            arch_params (nn.ParameterDict): ``{str(group_key): param}``.
+        """
+        for key, mutables in self.search_groups.items():
+            if str(key) not in arch_params:
+                continue
+            for mutable in mutables:
+                mutable.set_forward_args(arch_param=arch_params[str(key)])

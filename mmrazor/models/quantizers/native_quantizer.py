@@ -15,11 +15,15 @@ from mmrazor.models.task_modules.tracer.fx import (
     del_fakequant_before_op)
 from mmrazor.models.utils import str2class
 from mmrazor.registry import MODELS
-from mmrazor.structures.quantization import (QConfigHandler,
-                                             get_backend_config)
-from mmrazor.structures.quantization.torch_ao import (
-    FUSED_QAT_CONV, FUSED_QAT_CONV_BN, QConfig, QConfigMapping, fuse_fx, nni,
-    nniqat, nnqat, prepare_fx, quiet_ao)
+from mmrazor.structures.quantization import QConfigHandler, get_backend_config
+# yapf: disable
+from mmrazor.structures.quantization.torch_ao import (FUSED_QAT_CONV,
+                                                      FUSED_QAT_CONV_BN,
+                                                      QConfig, QConfigMapping,
+                                                      fuse_fx, nni, nniqat,
+                                                      nnqat, prepare_fx,
+                                                      quiet_ao)
+# yapf: enable
 from .base import BaseQuantizer
 
 EXTRA_KEYS = ('extra_module_prev_wo_fakequant',
@@ -29,6 +33,17 @@ EXTRA_KEYS = ('extra_module_prev_wo_fakequant',
               'extra_method_prev_wo_fakequant',
               'extra_method_next_wo_fakequant', 'extra_op_prev_wo_fakequant',
               'extra_op_next_wo_fakequant')
+
+# The fake-quants that int8 deploy backends (OpenVINO, TensorRT) do not
+# need: none before ReLU6 / Identity (they run on the producer's grid),
+# after max pooling or flatten (they keep their input's grid) or before the
+# graph output (the float result is returned).
+DEPLOY_REDUNDANT_FAKEQUANTS: Dict[str, Tuple] = dict(
+    module_prev_wo_fakequant=(nn.ReLU6, nn.Identity),
+    module_next_wo_fakequant=(nn.MaxPool2d, ),
+    function_next_wo_fakequant=(torch.flatten, ),
+    method_next_wo_fakequant=('flatten', ),
+    op_prev_wo_fakequant=('output', ))
 
 _FLOAT_CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _QAT_CONV = {1: nnqat.Conv1d, 2: nnqat.Conv2d, 3: nnqat.Conv3d}
@@ -83,6 +98,15 @@ class TorchNativeQuantizer(BaseQuantizer):
             ``extra_{module,function,method,op}_{prev,next}_wo_fakequant``
             tuples on top of the backend's own.
     """
+
+    #: The backend's own fake-quants to delete after ``prepare``:
+    #: ``{'<module|function|method|op>_<prev|next>_wo_fakequant': (...)}``
+    #: (see :data:`EXTRA_KEYS`); the native backend keeps them all.
+    redundant_fakequants: Dict[str, Tuple] = {}
+    #: ``export_onnx`` stores the weights as int8 initializers read by
+    #: ``DequantizeLinear`` (ONNX Runtime's QDQ form); backends whose
+    #: conversion needs the weight Q/DQ pairs set it to False.
+    onnx_int8_weights: bool = True
 
     def __init__(self,
                  global_qconfig: Union[Dict, Config],
@@ -146,37 +170,43 @@ class TorchNativeQuantizer(BaseQuantizer):
     def support_a_modes(self) -> Tuple[str, ...]:
         return ('per_tensor', )
 
+    # The ``{module,function,method,op}_{prev,next}_wo_fakequant`` tuples
+    # of the backend, read from ``redundant_fakequants`` (a dict keyed by
+    # those names; missing keys are empty).
     @property
     def module_prev_wo_fakequant(self) -> Tuple:
-        return ()
+        return self._redundant('module_prev_wo_fakequant')
 
     @property
     def module_next_wo_fakequant(self) -> Tuple:
-        return ()
+        return self._redundant('module_next_wo_fakequant')
 
     @property
     def function_prev_wo_fakequant(self) -> Tuple:
-        return ()
+        return self._redundant('function_prev_wo_fakequant')
 
     @property
     def function_next_wo_fakequant(self) -> Tuple:
-        return ()
+        return self._redundant('function_next_wo_fakequant')
 
     @property
     def method_prev_wo_fakequant(self) -> Tuple:
-        return ()
+        return self._redundant('method_prev_wo_fakequant')
 
     @property
     def method_next_wo_fakequant(self) -> Tuple:
-        return ()
+        return self._redundant('method_next_wo_fakequant')
 
     @property
     def op_prev_wo_fakequant(self) -> Tuple:
-        return ()
+        return self._redundant('op_prev_wo_fakequant')
 
     @property
     def op_next_wo_fakequant(self) -> Tuple:
-        return ()
+        return self._redundant('op_next_wo_fakequant')
+
+    def _redundant(self, key: str) -> Tuple:
+        return tuple(self.redundant_fakequants.get(key, ()))
 
     # ----- qconfig -----
     def gen_qconfig_mapping(self, qconfig: QConfigHandler,
@@ -387,17 +417,38 @@ class TorchNativeQuantizer(BaseQuantizer):
                     opset_version: int = 13,
                     **kwargs) -> str:
         """Export a deploy model (fake-quants as QuantizeLinear /
-        DequantizeLinear) to ONNX with the TorchScript exporter.
+        DequantizeLinear) to ONNX with the TorchScript exporter, then let
+        the backend convert it (:meth:`convert_qdq_onnx`).
 
         Args:
             model (nn.Module): The model from ``get_deploy_model``.
             args (Any): Example inputs.
             output_path (str): The ``.onnx`` file.
             opset_version (int): Defaults to 13 (per-channel QDQ).
+            **kwargs: Passed to
+                :func:`~mmrazor.models.quantizers.exporters.export_qdq_onnx`
+                (``fold_relu``, ``int8_weights`` (defaults to
+                ``onnx_int8_weights``), ``dynamic_axes``, ...).
 
         Returns:
             str: ``output_path``.
         """
-        from .exporters.base_quantize_exporter import export_qdq_onnx
-        return export_qdq_onnx(model, args, output_path, opset_version,
-                               **kwargs)
+        from .exporters import export_qdq_onnx
+        kwargs.setdefault('int8_weights', self.onnx_int8_weights)
+        qdq_path = self.qdq_onnx_path(output_path)
+        export_qdq_onnx(model, args, qdq_path, opset_version, **kwargs)
+        return self.convert_qdq_onnx(qdq_path, output_path)
+
+    def qdq_onnx_path(self, output_path: str) -> str:
+        """Where :meth:`export_onnx` writes the QDQ model (the native
+        backend deploys it as is: ``output_path``)."""
+        return output_path
+
+    def convert_qdq_onnx(self, qdq_path: str, output_path: str) -> str:
+        """Turn the QDQ model at ``qdq_path`` into the backend's format at
+        ``output_path`` (the native backend keeps it).
+
+        Returns:
+            str: ``output_path``.
+        """
+        return output_path

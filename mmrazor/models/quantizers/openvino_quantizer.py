@@ -1,12 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import os.path as osp
-from typing import Any, Tuple
-
-import torch
-import torch.nn as nn
 
 from mmrazor.registry import MODELS
-from .native_quantizer import TorchNativeQuantizer
+from .native_quantizer import DEPLOY_REDUNDANT_FAKEQUANTS, TorchNativeQuantizer
 
 
 @MODELS.register_module()
@@ -19,51 +15,24 @@ class OpenVINOQuantizer(TorchNativeQuantizer):
     ``FakeQuantize`` nodes.
     """
 
+    redundant_fakequants = DEPLOY_REDUNDANT_FAKEQUANTS
+    onnx_int8_weights = False  # the conversion reads weight Q/DQ pairs
+
     @property
     def backend(self) -> str:
         return 'openvino'
 
-    @property
-    def support_w_modes(self) -> Tuple[str, ...]:
-        return ('per_tensor', 'per_channel')
+    def qdq_onnx_path(self, output_path: str) -> str:
+        """The QDQ model is kept next to the result as
+        ``<name>_symbolic.onnx``."""
+        root, ext = osp.splitext(output_path)
+        return f'{root}_symbolic{ext or ".onnx"}'
 
-    @property
-    def support_a_modes(self) -> Tuple[str, ...]:
-        return ('per_tensor', )
-
-    @property
-    def module_prev_wo_fakequant(self) -> Tuple:
-        return (nn.ReLU6, nn.Identity)
-
-    @property
-    def module_next_wo_fakequant(self) -> Tuple:
-        return (nn.MaxPool2d, )
-
-    @property
-    def method_next_wo_fakequant(self) -> Tuple:
-        return ('flatten', )
-
-    @property
-    def function_next_wo_fakequant(self) -> Tuple:
-        return (torch.flatten, )
-
-    @property
-    def op_prev_wo_fakequant(self) -> Tuple:
-        return ('output', )
-
-    def export_onnx(self,
-                    model: nn.Module,
-                    args: Any,
-                    output_path: str,
-                    opset_version: int = 13,
-                    **kwargs) -> str:
-        """Export to an OpenVINO ``FakeQuantize``-style ONNX file.
+    def convert_qdq_onnx(self, qdq_path: str, output_path: str) -> str:
+        """Rewrite the QDQ pairs as OpenVINO ``FakeQuantize`` nodes.
 
         Returns:
             str: ``output_path``.
         """
-        from .exporters import OpenVinoQuantizeExportor, export_qdq_onnx
-        root, ext = osp.splitext(output_path)
-        symbolic = f'{root}_symbolic{ext or ".onnx"}'
-        export_qdq_onnx(model, args, symbolic, opset_version, **kwargs)
-        return OpenVinoQuantizeExportor(symbolic, output_path).export()
+        from .exporters import OpenVinoQuantizeExportor
+        return OpenVinoQuantizeExportor(qdq_path, output_path).export()

@@ -1,11 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-from typing import Any, Tuple
-
-import torch
-import torch.nn as nn
-
 from mmrazor.registry import MODELS
-from .native_quantizer import TorchNativeQuantizer
+from .native_quantizer import DEPLOY_REDUNDANT_FAKEQUANTS, TorchNativeQuantizer
 
 
 @MODELS.register_module()
@@ -16,49 +11,18 @@ class TensorRTQuantizer(TorchNativeQuantizer):
     QuantizeLinear/DequantizeLinear pairs (opset 13) checked for symmetry.
     """
 
+    redundant_fakequants = DEPLOY_REDUNDANT_FAKEQUANTS
+    onnx_int8_weights = False  # the conversion reads weight Q/DQ pairs
+
     @property
     def backend(self) -> str:
         return 'tensorrt'
 
-    @property
-    def support_w_modes(self) -> Tuple[str, ...]:
-        return ('per_tensor', 'per_channel')
-
-    @property
-    def support_a_modes(self) -> Tuple[str, ...]:
-        return ('per_tensor', )
-
-    @property
-    def module_prev_wo_fakequant(self) -> Tuple:
-        return (nn.ReLU6, nn.Identity)
-
-    @property
-    def module_next_wo_fakequant(self) -> Tuple:
-        return (nn.MaxPool2d, )
-
-    @property
-    def method_next_wo_fakequant(self) -> Tuple:
-        return ('flatten', )
-
-    @property
-    def function_next_wo_fakequant(self) -> Tuple:
-        return (torch.flatten, )
-
-    @property
-    def op_prev_wo_fakequant(self) -> Tuple:
-        return ('output', )
-
-    def export_onnx(self,
-                    model: nn.Module,
-                    args: Any,
-                    output_path: str,
-                    opset_version: int = 13,
-                    **kwargs) -> str:
-        """Export to a TensorRT explicit-quantization (QDQ) ONNX file.
+    def convert_qdq_onnx(self, qdq_path: str, output_path: str) -> str:
+        """Check the QDQ model is symmetric and clean it up for TensorRT.
 
         Returns:
             str: ``output_path``.
         """
-        from .exporters import TensorRTExplicitExporter, export_qdq_onnx
-        export_qdq_onnx(model, args, output_path, opset_version, **kwargs)
-        return TensorRTExplicitExporter(output_path, output_path).export()
+        from .exporters import TensorRTExplicitExporter
+        return TensorRTExplicitExporter(qdq_path, output_path).export()

@@ -2,20 +2,29 @@
 """Channel dependency analysis on a :class:`ModuleGraph`.
 
 Every op maps the channels of its inputs onto its outputs
-(:class:`ChannelTensor`). Channel ops (Conv, Linear, norms) record which
-channels they consume and produce; at the end, channels that always appear
-together in the same records form a unit. Ops whose channel behaviour is
+(:class:`ChannelTensor`, whole arrays of channel ids at once). Channel ops
+(Conv, Linear, norms) record which channels they consume and produce; at
+the end, channels that always appear together in the same records form a
+unit (computed with vectorised numpy passes). Ops whose channel behaviour is
 unknown make the channels they touch non-prunable and are reported.
+
+Beyond elementwise ops, reshapes, concat/split and pooling, this follows
+channel shuffles (a view splitting the channels into ``(groups, C //
+groups)``, a transpose and a view merging them back: the groups are tied
+position by position and a consumer takes ``groups`` inputs per unit
+channel), channel LayerNorms (``LayerNorm2d``) and ``nn.MultiheadAttention``
+(its embed dims are kept: there is no dynamic op for it).
 """
 import math
 import operator
 from collections import OrderedDict, defaultdict
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .channel_tensor import ChannelElem, ChannelTensor
+from .channel_tensor import EMPTY_IDS, ChannelSpace, ChannelTensor
 from .module_graph import ModuleGraph, ModuleNode
 
 _PASS_FUNCS = {
@@ -115,6 +124,37 @@ def reshape_map(in_shape: tuple, dim: int,
     return None
 
 
+class GroupedChannels(ChannelTensor):
+    """Channels split over two adjacent dims by a view, e.g. the
+    ``(N, groups, C // groups, H, W)`` view of a channel shuffle.
+
+    ``grid[i, j]`` is the channel id at index ``(i, j)`` of dims
+    ``(gdim, gdim + 1)``. Only views that merge the two dims back,
+    transposes of them and copies are followed; any other op on such a
+    tensor is unsupported. ``dim`` is None (no single channel dim) and
+    ``elems`` holds every id (for marking).
+    """
+
+    __slots__ = ('grid', 'gdim')
+
+    def __init__(self, grid: np.ndarray, gdim: int, shape: tuple,
+                 space: ChannelSpace) -> None:
+        super().__init__(grid.reshape(-1), None, shape, space)
+        self.grid = grid
+        self.gdim = gdim
+
+
+def _view_sizes(node: ModuleNode) -> Optional[List[Any]]:
+    """The size arguments of a ``view``/``reshape`` call (ints, -1 or
+    nodes), None when they are not given one by one or as a tuple."""
+    args = list(node.args[1:])
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = list(args[0])
+    if not args:
+        args = node.kwargs.get('shape', node.kwargs.get('size'))
+    return list(args) if isinstance(args, (list, tuple)) else None
+
+
 class ChannelGraph:
     """Propagates channels through a :class:`ModuleGraph`.
 
@@ -129,13 +169,18 @@ class ChannelGraph:
         self.graph = module_graph
         self.progress = progress
         self.info: Dict[str, Any] = {}
-        # (module path, is_output) -> list of ChannelElem
-        self.records: 'OrderedDict[Tuple[str, bool], List[ChannelElem]]' = \
+        self.space = ChannelSpace()
+        # (module path, is_output) -> channel ids
+        self.records: 'OrderedDict[Tuple[str, bool], np.ndarray]' = \
             OrderedDict()
         self.record_modules: Dict[str, nn.Module] = {}
         self.unsupported: List[Dict[str, str]] = []
 
     # ------------------------------------------------------------------ utils
+    def _ct(self, elems: np.ndarray, dim: Optional[int],
+            shape: tuple) -> ChannelTensor:
+        return ChannelTensor(elems, dim, shape, self.space)
+
     def _get(self, arg: Any) -> Any:
         if isinstance(arg, ModuleNode):
             return self.info.get(arg.name)
@@ -149,7 +194,8 @@ class ChannelGraph:
     def _fresh_like(self, value: Any, reason: Optional[str]) -> Any:
         if isinstance(value, Tensor):
             dim = 1 if value.dim() >= 2 else (0 if value.dim() == 1 else None)
-            return ChannelTensor.fresh(tuple(value.shape), dim, reason)
+            return ChannelTensor.fresh(self.space, tuple(value.shape), dim,
+                                       reason)
         if isinstance(value, (list, tuple)):
             return tuple(self._fresh_like(v, reason) for v in value)
         if isinstance(value, dict):
@@ -174,23 +220,23 @@ class ChannelGraph:
         return outputs
 
     def _record(self, path: str, module: nn.Module, is_output: bool,
-                elems: List[ChannelElem]) -> None:
+                elems: np.ndarray) -> None:
         key = (path, is_output)
         self.record_modules[path] = module
         if key in self.records:
             old = self.records[key]
             if len(old) == len(elems):
-                for a, b in zip(old, elems):
-                    a.union(b)
+                self.space.union(old, elems)
             else:
-                for e in old + elems:
-                    e.mark(f'{path}: shared module with different shapes')
+                reason = f'{path}: shared module with different shapes'
+                self.space.mark(old, reason)
+                self.space.mark(elems, reason)
         else:
-            self.records[key] = list(elems)
+            self.records[key] = elems
 
     def _input_elems(self, node: ModuleNode, x: Any, dim: int, num: int,
-                     what: str) -> List[ChannelElem]:
-        """Elements of dim ``dim`` of input ``x`` (fresh and marked when
+                     what: str) -> np.ndarray:
+        """Channel ids of dim ``dim`` of input ``x`` (fresh and marked when
         they are not tracked)."""
         if isinstance(x, ChannelTensor) and x.dim is not None and \
                 _norm_dim(x.dim, len(x.shape)) == _norm_dim(
@@ -199,19 +245,24 @@ class ChannelGraph:
         reason = f'{node.name}: {what} input channels are not tracked'
         if isinstance(x, ChannelTensor):
             x.mark(reason)
-        return [ChannelElem(reason) for _ in range(num)]
+        return self.space.new(num, reason)
+
+    def _union_prefix(self, a: np.ndarray, b: np.ndarray) -> None:
+        # like zip(): the common prefix is tied
+        n = min(len(a), len(b))
+        self.space.union(a[:n], b[:n])
 
     def _pass(self, x: Any, value: Any, node: ModuleNode) -> Any:
         if not isinstance(value, Tensor):
             return self._fresh_like(value, None)
         if not isinstance(x, ChannelTensor) or x.dim is None:
-            return ChannelTensor([], None, tuple(value.shape))
+            return self._ct(EMPTY_IDS, None, tuple(value.shape))
         if value.dim() != len(x.shape) or \
                 value.shape[x.dim] != len(x.elems):
             return self._unknown(
                 node, f'shape changed from {tuple(x.shape)} to '
                 f'{tuple(value.shape)} in a channel-preserving op')
-        return ChannelTensor(x.elems, x.dim, tuple(value.shape))
+        return self._ct(x.elems, x.dim, tuple(value.shape))
 
     # -------------------------------------------------------------- propagate
     def propagate(self) -> 'ChannelGraph':
@@ -236,7 +287,7 @@ class ChannelGraph:
             return self._fresh_like(node.value, 'network input')
         if node.op == 'get_attr':
             if isinstance(node.value, Tensor):
-                return ChannelTensor([], None, tuple(node.value.shape))
+                return self._ct(EMPTY_IDS, None, tuple(node.value.shape))
             return None
         if node.op == 'output':
             for ct in _tensors_in(self._get(list(node.args))):
@@ -252,6 +303,14 @@ class ChannelGraph:
         x = self._get(node.args[0]) if node.args else None
         path = node.target if isinstance(node.target, str) else ''
         path = node.module_path or path
+        if isinstance(x, GroupedChannels):
+            if isinstance(m, _PASS_MODULES) and isinstance(
+                    node.value, Tensor) and tuple(node.value.shape) == x.shape:
+                return GroupedChannels(x.grid, x.gdim, x.shape, self.space)
+            if isinstance(m, nn.Flatten):
+                return self._reshape(node, x)
+            return self._unknown(
+                node, f'{type(m).__name__} on channels split over two dims')
         if isinstance(m, nn.Conv2d):
             return self._conv(node, m, path, x)
         if isinstance(m, nn.Linear):
@@ -261,23 +320,40 @@ class ChannelGraph:
                                       type(m).__name__)
             self._record(path, m, False, elems)
             self._record(path, m, True, elems)
-            return ChannelTensor(elems, 1, tuple(node.value.shape))
+            return self._ct(elems, 1, tuple(node.value.shape))
         if isinstance(m, nn.LayerNorm):
-            from mmrazor.models.architectures.dynamic_ops import \
-                DynamicLayerNorm
-            if type(m) not in (nn.LayerNorm, DynamicLayerNorm):
+            from mmrazor.models.architectures.dynamic_ops import (
+                DynamicLayerNorm, DynamicLayerNorm2d)
+            from mmrazor.models.architectures.dynamic_ops.bricks import \
+                dynamic_norm
+            layer_norm_2d_classes = dynamic_norm.layer_norm_2d_classes
+            dim = -1
+            if type(m) in (DynamicLayerNorm2d, ) + layer_norm_2d_classes():
+                # normalises dim 1 of (N, C, H, W) unless channel_last
+                fmt = node.kwargs.get(
+                    'data_format',
+                    node.args[1] if len(node.args) > 1 else 'channel_first')
+                dim = -1 if fmt == 'channel_last' else 1
+            elif type(m) not in (nn.LayerNorm, DynamicLayerNorm):
                 return self._unknown(
                     node, f'unsupported LayerNorm subclass '
                     f'{type(m).__name__} (may normalise another dim)')
-            if len(m.normalized_shape) == 1:
+            if len(m.normalized_shape) == 1 and (dim == -1 or len(
+                    node.value.shape) == 4):
                 n = m.normalized_shape[0]
-                elems = self._input_elems(node, x, -1, n, 'LayerNorm')
+                elems = self._input_elems(node, x, dim, n, 'LayerNorm')
+                if dim == 1:
+                    self._record(path, m, False, elems)
+                    self._record(path, m, True, elems)
+                    return self._ct(elems, 1, tuple(node.value.shape))
                 self._record(path, m, False, elems)
                 self._record(path, m, True, elems)
-                return ChannelTensor(elems,
-                                     len(node.value.shape) - 1,
-                                     tuple(node.value.shape))
+                return self._ct(elems,
+                                len(node.value.shape) - 1,
+                                tuple(node.value.shape))
             return self._unknown(node, 'LayerNorm over several dims')
+        if isinstance(m, nn.MultiheadAttention):
+            return self._attention(node, m)
         if isinstance(m, nn.GroupNorm):
             if isinstance(x, ChannelTensor):
                 x.mark(f'{node.name}: GroupNorm ({m.num_groups} groups) '
@@ -301,27 +377,53 @@ class ChannelGraph:
         g = m.groups
         shape = tuple(node.value.shape)
         if g == 1:
-            out_elems = [ChannelElem() for _ in range(m.out_channels)]
+            out_elems = self.space.new(m.out_channels)
         elif g == m.in_channels and g == m.out_channels:
             out_elems = in_elems  # depthwise: in and out channels are tied
         else:
             reason = (f'{node.name}: group conv (groups={g}, in='
                       f'{m.in_channels}, out={m.out_channels}) keeps its '
                       'channels')
-            for e in in_elems:
-                e.mark(reason)
-            out_elems = [ChannelElem(reason) for _ in range(m.out_channels)]
+            self.space.mark(in_elems, reason)
+            out_elems = self.space.new(m.out_channels, reason)
         self._record(path, m, False, in_elems)
         self._record(path, m, True, out_elems)
-        return ChannelTensor(out_elems, 1, shape)
+        return self._ct(out_elems, 1, shape)
+
+    def _attention(self, node, m: nn.MultiheadAttention) -> Any:
+        """``nn.MultiheadAttention``: consumes and produces ``embed_dim``
+        channels on the last dim; there is no dynamic op for it, so they
+        are kept (marked)."""
+        reason = (f'{node.name}: MultiheadAttention keeps its embed dims '
+                  '(no dynamic op)')
+        names = ('query', 'key', 'value')
+        sizes = (m.embed_dim, m.kdim, m.vdim)
+        for k, (name, num) in enumerate(zip(names, sizes)):
+            arg = node.args[k] if len(node.args) > k else node.kwargs.get(name)
+            info = self._get(arg)
+            elems = self._input_elems(node, info, -1, num,
+                                      'MultiheadAttention')
+            self.space.mark(elems, reason)
+        value = node.value
+        outs = value if isinstance(value, (tuple, list)) else (value, )
+        result = []
+        for k, v in enumerate(outs):
+            if k == 0 and isinstance(v, Tensor):
+                result.append(
+                    ChannelTensor.fresh(self.space, tuple(v.shape),
+                                        v.dim() - 1, reason))
+            else:
+                result.append(self._fresh_like(v, reason))
+        return tuple(result) if isinstance(value, (tuple, list)) else \
+            result[0]
 
     def _linear(self, node, m: nn.Linear, path: str, x) -> Any:
         shape = tuple(node.value.shape)
         in_elems = self._input_elems(node, x, -1, m.in_features, 'Linear')
-        out_elems = [ChannelElem() for _ in range(m.out_features)]
+        out_elems = self.space.new(m.out_features)
         self._record(path, m, False, in_elems)
         self._record(path, m, True, out_elems)
-        return ChannelTensor(out_elems, len(shape) - 1, shape)
+        return self._ct(out_elems, len(shape) - 1, shape)
 
     # functions / methods
     def _visit_function(self, node: ModuleNode) -> Any:
@@ -329,6 +431,10 @@ class ChannelGraph:
         value = node.value
         args = node.args
         x = self._get(args[0]) if args else None
+        if isinstance(x, GroupedChannels) or any(
+                isinstance(t, GroupedChannels)
+                for t in _tensors_in(self._get(list(args[1:])))):
+            return self._grouped_op(node, name, x)
         if node.target is operator.getitem:
             return self._getitem(node, x, args[1])
         if not _contains_tensor(value):
@@ -387,9 +493,8 @@ class ChannelGraph:
             return self._fresh_like(value, None)
         if not isinstance(x, ChannelTensor) or x.dim is None:
             return self._fresh_like(
-                value,
-                None) if not isinstance(x, ChannelTensor) else ChannelTensor(
-                    [], None, tuple(value.shape))
+                value, None) if not isinstance(x, ChannelTensor) else self._ct(
+                    EMPTY_IDS, None, tuple(value.shape))
         items = idx if isinstance(idx, tuple) else (idx, )
         if any(isinstance(i, ModuleNode) for i in items):
             return self._unknown(node, 'indexing with a tensor')
@@ -424,7 +529,7 @@ class ChannelGraph:
             new_dim = out_dim + x.dim - in_dim
         if new_dim >= value.dim() or value.shape[new_dim] != len(x.elems):
             return self._unknown(node, 'could not follow the channel dim')
-        return ChannelTensor(x.elems, new_dim, tuple(value.shape))
+        return self._ct(x.elems, new_dim, tuple(value.shape))
 
     def _binary(self, node) -> Any:
         value = node.value
@@ -437,7 +542,8 @@ class ChannelGraph:
                 operands.append(info)
         tracked = [o for o in operands if o.dim is not None]
         if not tracked:
-            return ChannelTensor.fresh(out_shape, 1 if nd >= 2 else None)
+            return ChannelTensor.fresh(self.space, out_shape,
+                                       1 if nd >= 2 else None)
         # aligned positions (broadcast from the right)
         pos = [o.dim + nd - len(o.shape) for o in tracked]
         main_i = max(range(len(tracked)), key=lambda i: len(tracked[i]))
@@ -447,8 +553,7 @@ class ChannelGraph:
             if o is main:
                 continue
             if q == p and len(o.elems) == len(main.elems):
-                for a, b in zip(main.elems, o.elems):
-                    a.union(b)
+                self.space.union(main.elems, o.elems)
             elif q == p and len(o.elems) == 1:
                 continue
             else:
@@ -467,26 +572,90 @@ class ChannelGraph:
                           f'unknown channels {tuple(o.shape)}')
         if p >= nd or out_shape[p] != len(result):
             return self._unknown(node, 'broadcast changed the channel dim')
-        return ChannelTensor(result, p, out_shape)
+        return self._ct(result, p, out_shape)
 
     def _reshape(self, node, x) -> Any:
         value = node.value
+        if isinstance(x, GroupedChannels):
+            return self._merge_view(node, x)
         if not isinstance(x, ChannelTensor) or x.dim is None:
-            return ChannelTensor.fresh(tuple(value.shape), None)
+            return ChannelTensor.fresh(self.space, tuple(value.shape), None)
         if len(x.elems) == 0:
-            return ChannelTensor([], None, tuple(value.shape))
+            return self._ct(EMPTY_IDS, None, tuple(value.shape))
         mapped = reshape_map(x.shape, x.dim, tuple(value.shape))
         if mapped is None:
+            grouped = self._split_view(node, x)
+            if grouped is not None:
+                return grouped
             return self._unknown(
                 node, f'reshape {tuple(x.shape)} -> {tuple(value.shape)} '
                 'splits or interleaves the channels')
         new_dim, inner = mapped
-        elems = x.elems if inner == 1 else \
-            [e for e in x.elems for _ in range(inner)]
-        return ChannelTensor(elems, new_dim, tuple(value.shape))
+        elems = x.elems if inner == 1 else np.repeat(x.elems, inner)
+        return self._ct(elems, new_dim, tuple(value.shape))
+
+    def _split_view(self, node, x: ChannelTensor) -> Optional[Any]:
+        """A view splitting the channel dim ``C`` into two dims ``(A, B)``.
+
+        At runtime the pruned tensor is split the same way: when ``A`` is
+        a constant (``B`` computed from the size), every row ``A`` keeps
+        the same positions, so the columns are tied; when ``B`` is the
+        constant, rows are kept or pruned whole. Returns None when neither
+        is known.
+        """
+        out = tuple(node.value.shape)
+        d, shape = x.dim, x.shape
+        if len(out) != len(shape) + 1 or out[:d] != shape[:d] or \
+                out[d + 2:] != shape[d + 1:] or \
+                out[d] * out[d + 1] != shape[d] or node.op == 'call_module':
+            return None
+        sizes = _view_sizes(node)
+        if sizes is None or len(sizes) != len(out):
+            return None
+
+        def const(v):
+            return isinstance(v, int) and v != -1
+
+        rows, cols = out[d], out[d + 1]
+        grid = x.elems.reshape(rows, cols)
+        if const(sizes[d]) and not const(sizes[d + 1]):
+            for r in range(1, rows):
+                self.space.union(grid[0], grid[r])
+        elif const(sizes[d + 1]) and not const(sizes[d]):
+            for c in range(1, cols):
+                self.space.union(grid[:, 0], grid[:, c])
+        else:
+            return None
+        return GroupedChannels(grid, d, out, self.space)
+
+    def _merge_view(self, node, x: GroupedChannels) -> Any:
+        out = tuple(node.value.shape)
+        g, shape = x.gdim, x.shape
+        if len(out) == len(shape) - 1 and out[:g] == shape[:g] and \
+                out[g] == shape[g] * shape[g + 1] and \
+                out[g + 1:] == shape[g + 2:]:
+            return self._ct(x.grid.reshape(-1), g, out)
+        return self._unknown(
+            node, f'reshape {shape} -> {out} of channels split over two '
+            'dims')
+
+    def _grouped_op(self, node, name: str, x: Any) -> Any:
+        """Ops on a :class:`GroupedChannels` tensor."""
+        value = node.value
+        if isinstance(x, GroupedChannels) and isinstance(value, Tensor):
+            if name in _RESHAPE_FUNCS:
+                return self._reshape(node, x)
+            if name in ('permute', 'transpose', 'transpose_', 'swapaxes'):
+                return self._permute(node, x, name)
+            if name in ('contiguous', 'clone', 'detach', 'float', 'to') \
+                    and tuple(value.shape) == x.shape:
+                return GroupedChannels(x.grid, x.gdim, x.shape, self.space)
+        return self._unknown(node, f'{name} on channels split over two dims')
 
     def _permute(self, node, x, name) -> Any:
         value = node.value
+        if isinstance(x, GroupedChannels):
+            return self._permute_grouped(node, x, name)
         if not isinstance(x, ChannelTensor) or x.dim is None:
             return self._fresh_like(value, None)
         nd = len(x.shape)
@@ -513,8 +682,35 @@ class ChannelGraph:
                     new = b if d == a else (a if d == b else d)
         except (TypeError, ValueError):
             return self._unknown(node, f'{name} with dynamic dims')
-        return self._check(node, ChannelTensor(x.elems, new,
-                                               tuple(value.shape)))
+        return self._check(node, self._ct(x.elems, new, tuple(value.shape)))
+
+    def _permute_grouped(self, node, x: GroupedChannels, name) -> Any:
+        nd = len(x.shape)
+        args = list(node.args[1:])
+        try:
+            if name == 'permute':
+                dims = args[0] if len(args) == 1 and isinstance(
+                    args[0], (list, tuple)) else args
+                dims = [_norm_dim(int(i), nd) for i in dims]
+                new_a, new_b = dims.index(x.gdim), dims.index(x.gdim + 1)
+            else:
+                a = args[0] if args else node.kwargs.get('dim0')
+                b = args[1] if len(args) > 1 else node.kwargs.get('dim1')
+                a, b = _norm_dim(int(a), nd), _norm_dim(int(b), nd)
+
+                def move(d):
+                    return b if d == a else (a if d == b else d)
+
+                new_a, new_b = move(x.gdim), move(x.gdim + 1)
+        except (TypeError, ValueError):
+            return self._unknown(node, f'{name} with dynamic dims')
+        shape = tuple(node.value.shape)
+        if new_b == new_a + 1:
+            return GroupedChannels(x.grid, new_a, shape, self.space)
+        if new_a == new_b + 1:
+            return GroupedChannels(x.grid.T, new_b, shape, self.space)
+        return self._unknown(node,
+                             f'{name} separates channels split over two dims')
 
     def _check(self, node, ct: ChannelTensor) -> Any:
         if ct.dim is None or (ct.dim < len(ct.shape)
@@ -538,16 +734,45 @@ class ChannelGraph:
         if not all(
                 isinstance(i, ChannelTensor) and i.dim is not None
                 and i.dim == infos[0].dim for i in infos):
-            return self._unknown(
-                node, 'cat of tensors with different '
-                'channel dims')
+            infos = self._align_cat(node, infos, dim)
+            if infos is None:
+                return self._unknown(
+                    node, 'cat of tensors with different '
+                    'channel dims')
         if dim == infos[0].dim:
-            elems = [e for i in infos for e in i.elems]
-            return ChannelTensor(elems, dim, tuple(value.shape))
+            elems = np.concatenate([i.elems for i in infos])
+            return self._ct(elems, dim, tuple(value.shape))
         for i in infos[1:]:
-            for a, b in zip(infos[0].elems, i.elems):
-                a.union(b)
-        return ChannelTensor(infos[0].elems, infos[0].dim, tuple(value.shape))
+            self._union_prefix(infos[0].elems, i.elems)
+        return self._ct(infos[0].elems, infos[0].dim, tuple(value.shape))
+
+    def _align_cat(self, node, infos: List[Any],
+                   dim: int) -> Optional[List[ChannelTensor]]:
+        """Inputs of a cat along a non-channel dim where some inputs (e.g.
+        a class token parameter) have no or another tracked dim: when the
+        others agree on the channel dim ``d``, those get new ids for dim
+        ``d``, marked (their channels are unknown), and are tied to the
+        others like any cat along a non-channel dim."""
+        if not all(isinstance(i, ChannelTensor) for i in infos):
+            return None
+        dims = {i.dim for i in infos if i.dim is not None and i.dim != dim}
+        if len(dims) != 1:
+            return None
+        d = dims.pop()
+        size = {i.shape[d] for i in infos if i.dim == d}
+        if len(size) != 1 or any(
+                len(i.shape) != len(infos[0].shape) or i.shape[d] not in size
+                for i in infos):
+            return None
+        reason = f'{node.name}: cat with a tensor of unknown channels'
+        out = []
+        for i in infos:
+            if i.dim == d:
+                out.append(i)
+            else:
+                i.mark(reason)
+                out.append(ChannelTensor.fresh(self.space, i.shape, d, reason))
+        return out
 
     def _stack(self, node) -> Any:
         value = node.value
@@ -558,12 +783,11 @@ class ChannelGraph:
             return self._unknown(node, 'stack of untracked tensors')
         dim = _norm_dim(dim, value.dim())
         for i in infos[1:]:
-            for a, b in zip(infos[0].elems, i.elems):
-                a.union(b)
+            self._union_prefix(infos[0].elems, i.elems)
         d = infos[0].dim
         new = d + 1 if dim <= d else d
-        return self._check(
-            node, ChannelTensor(infos[0].elems, new, tuple(value.shape)))
+        return self._check(node,
+                           self._ct(infos[0].elems, new, tuple(value.shape)))
 
     def _split(self, node, x) -> Any:
         value = node.value
@@ -582,8 +806,7 @@ class ChannelGraph:
                 # position i of every chunk must be pruned alike
                 n = sizes[0]
                 for k in range(1, len(sizes)):
-                    for i in range(n):
-                        x.elems[i].union(x.elems[k * n + i])
+                    self.space.union(x.elems[:n], x.elems[k * n:(k + 1) * n])
             else:
                 x.mark(f'{node.name}: split into fixed sizes {sizes} along '
                        'the channel dim')
@@ -591,11 +814,10 @@ class ChannelGraph:
             if dim == x.dim:
                 n = v.shape[dim]
                 outs.append(
-                    ChannelTensor(x.elems[start:start + n], dim,
-                                  tuple(v.shape)))
+                    self._ct(x.elems[start:start + n], dim, tuple(v.shape)))
                 start += n
             else:
-                outs.append(ChannelTensor(x.elems, x.dim, tuple(v.shape)))
+                outs.append(self._ct(x.elems, x.dim, tuple(v.shape)))
         return tuple(outs)
 
     def _reduce(self, node, x) -> Any:
@@ -609,7 +831,7 @@ class ChannelGraph:
                                node.args[2] if len(node.args) > 2 else False)
         out_val = value[0] if isinstance(value, (tuple, list)) else value
         if dim is None:
-            return ChannelTensor([], None, tuple(out_val.shape))
+            return self._ct(EMPTY_IDS, None, tuple(out_val.shape))
         if isinstance(dim, ModuleNode):
             return self._unknown(node, 'reduction over a dynamic dim')
         dims = [dim] if isinstance(dim, int) else list(dim)
@@ -619,8 +841,7 @@ class ChannelGraph:
             x.mark(reason)
             return self._fresh_like(value, reason)
         new = x.dim if keep else x.dim - sum(1 for d in dims if d < x.dim)
-        ct = self._check(node, ChannelTensor(x.elems, new,
-                                             tuple(out_val.shape)))
+        ct = self._check(node, self._ct(x.elems, new, tuple(out_val.shape)))
         if isinstance(value, (tuple, list)):
             return (ct, ) + tuple(self._fresh_like(v, None) for v in value[1:])
         return ct
@@ -639,12 +860,17 @@ class ChannelGraph:
         off = value.dim() - len(x.shape)
         new = x.dim + off
         if value.shape[new] == len(x.elems):
-            return ChannelTensor(x.elems, new, tuple(value.shape))
+            return self._ct(x.elems, new, tuple(value.shape))
         return self._unknown(node, 'expand/repeat along the channel dim')
 
     # ------------------------------------------------------------------ units
     def generate_units_config(self) -> Tuple[Dict[str, Dict], List[Dict]]:
         """Group the recorded channels into units.
+
+        Channels (union-find components) that appear in exactly the same
+        records form one group; a group is a unit when, in every record,
+        its channels are contiguous and in the same order, a Conv/Linear
+        produces them, an op consumes them and nothing marked them.
 
         Returns:
             tuple: ``(units, rejected)``. ``units`` maps unit names to
@@ -652,55 +878,91 @@ class ChannelGraph:
             prunable units; ``rejected`` lists ``{'unit', 'reasons'}`` for
             channel groups that must keep all their channels.
         """
-        keys = list(self.records.keys())
-        occ: Dict[ChannelElem, List[Tuple[int, int]]] = defaultdict(list)
-        for ri, key in enumerate(keys):
-            for p, e in enumerate(self.records[key]):
-                occ[e.root()].append((ri, p))
-        groups: 'OrderedDict[frozenset, List[ChannelElem]]' = OrderedDict()
-        for root, places in occ.items():
-            sig = frozenset(ri for ri, _ in places)
-            groups.setdefault(sig, []).append(root)
         units: Dict[str, Dict] = OrderedDict()
         rejected: List[Dict] = []
-        for sig, roots in groups.items():
-            ris = sorted(sig)
-            n = len(roots)
-            # occ[r] is filled in record order, so its first entry is the
-            # first position of r in the first record of the group
-            roots.sort(key=lambda r: occ[r][0][1])
-            order = {r: i for i, r in enumerate(roots)}
+        keys = list(self.records.keys())
+        lens = np.array([len(self.records[k]) for k in keys], dtype=np.int64)
+        if not keys or not lens.sum():
+            return units, rejected
+        nrec = len(keys)
+        comp = self.space.resolve()
+        # one entry per (record, position), in record then position order
+        ids = np.concatenate([self.records[k] for k in keys])
+        num = len(ids)
+        rec = np.repeat(np.arange(nrec, dtype=np.int64), lens)
+        pos = np.arange(
+            num, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        # compact component index of every entry (linear, no sorting)
+        lab = comp[ids]
+        present = np.zeros(len(comp), dtype=bool)
+        present[lab] = True
+        labels = np.flatnonzero(present)
+        inv = (np.cumsum(present) - 1)[lab]
+        ncomp = len(labels)
+        first = np.full(ncomp, num, dtype=np.int64)
+        np.minimum.at(first, inv, np.arange(num, dtype=np.int64))
+        gid, ngroups = _signature_groups(inv, rec, ncomp, nrec)
+        gsize = np.bincount(gid, minlength=ngroups)
+        # groups in order of their first entry; the components of a group
+        # are ordered by their first entry (in the group's first record)
+        gfirst = np.full(ngroups, num, dtype=np.int64)
+        np.minimum.at(gfirst, gid, first)
+        is_first = np.zeros(num, dtype=bool)
+        is_first[first] = True
+        by_first = inv[is_first]
+        corder = by_first[_stable_argsort(gid[by_first], ngroups)]
+        rank = np.empty(ncomp, dtype=np.int64)
+        rank[corder] = np.arange(ncomp) - np.repeat(
+            np.cumsum(gsize) - gsize, gsize)
+        entry_gid = gid[inv]
+        eorder = _stable_argsort(entry_gid, ngroups)
+        ecount = np.bincount(entry_gid, minlength=ngroups)
+        estart = np.cumsum(ecount) - ecount
+        greasons = self._group_mark_reasons(comp, labels, gid, ngroups)
+        # segments: the entries of one group in one record (vectorised
+        # contiguity / order check)
+        r_e, p_e, o_e = rec[eorder], pos[eorder], rank[inv[eorder]]
+        g_e = entry_gid[eorder]
+        cut = np.flatnonzero((np.diff(r_e) != 0) | (np.diff(g_e) != 0)) + 1
+        seg_a = np.concatenate(([0], cut))
+        seg_b = np.concatenate((cut, [num]))
+        seg_start = p_e[seg_a]
+        seg_end = p_e[seg_b - 1] + 1
+        seg_n = gsize[g_e[seg_a]]
+        width = seg_end - seg_start
+        seg_ok = (width == seg_b - seg_a) & (width % seg_n == 0)
+        k_e = np.repeat(np.maximum(width // seg_n, 1), seg_b - seg_a)
+        good = o_e == (p_e - np.repeat(seg_start, seg_b - seg_a)) // k_e
+        seg_ok &= np.logical_and.reduceat(good, seg_a)
+        seg_rec = r_e[seg_a].tolist()
+        seg_start, seg_end = seg_start.tolist(), seg_end.tolist()
+        seg_ok = seg_ok.tolist()
+        # the segments of group g are seg_first[g] .. seg_first[g + 1]
+        seg_first = np.searchsorted(seg_a, estart).tolist() + [len(seg_a)]
+        for g in np.argsort(gfirst, kind='stable').tolist():
+            n = int(gsize[g])
             reasons: List[str] = []
-            channels = dict(input_related=[], output_related=[])
-            buckets: Dict[int, List[Tuple[int, int]]] = defaultdict(list)
-            for r in roots:
-                o = order[r]
-                for rj, p in occ[r]:
-                    buckets[rj].append((p, o))
-            for ri in ris:
-                path, is_out = keys[ri]
-                pos = buckets[ri]
-                pos.sort()
-                start, end = pos[0][0], pos[-1][0] + 1
-                width = end - start
-                ok = width == len(pos) and width % n == 0
-                if ok:
-                    k = width // n
-                    ok = all(o == (p - start) // k for p, o in pos)
-                if not ok:
+            channels: Dict[str, List[Dict]] = dict(
+                input_related=[], output_related=[])
+            for si in range(seg_first[g], seg_first[g + 1]):
+                path, is_out = keys[seg_rec[si]]
+                if not seg_ok[si]:
                     reasons.append(f'{path}: channels of the group are not '
                                    'contiguous / in the same order')
                 entry = dict(
-                    name=path, start=start, end=end, is_output_channel=is_out)
+                    name=path,
+                    start=seg_start[si],
+                    end=seg_end[si],
+                    is_output_channel=is_out)
                 channels['output_related'
                          if is_out else 'input_related'].append(entry)
-            for r in roots:
-                for reason in r.reasons:
-                    if reason not in reasons:
-                        reasons.append(reason)
-            first = (channels['output_related']
-                     or channels['input_related'])[0]
-            name = f"{first['name']}_{(first['start'], first['end'])}_{n}"
+            for reason in greasons.get(g, ()):
+                if reason not in reasons:
+                    reasons.append(reason)
+            first_c = (channels['output_related']
+                       or channels['input_related'])[0]
+            name = (f"{first_c['name']}_"
+                    f"{(first_c['start'], first_c['end'])}_{n}")
             producers = [
                 c for c in channels['output_related']
                 if isinstance(self.record_modules[c['name']], (nn.Conv2d,
@@ -717,6 +979,73 @@ class ChannelGraph:
             units[name] = dict(
                 init_args=dict(num_channels=n), channels=channels)
         return units, rejected
+
+    def _group_mark_reasons(self, comp: np.ndarray, labels: np.ndarray,
+                            gid: np.ndarray,
+                            ngroups: int) -> Dict[int, List[str]]:
+        """The mark reasons of every group, in the order they were made."""
+        group_of = np.full(len(comp), -1, dtype=np.int64)
+        group_of[labels] = gid
+        out: Dict[int, List[str]] = defaultdict(list)
+        for ids, reason in self.space.marks:
+            touched = np.unique(group_of[comp[ids]])
+            for g in touched[touched >= 0].tolist():
+                lst = out[g]
+                if reason not in lst and len(lst) < 8:
+                    lst.append(reason)
+        return out
+
+
+def _stable_argsort(values: np.ndarray, bound: int) -> np.ndarray:
+    """Stable argsort of small non-negative ints (radix sort when they fit
+    in 16 bits)."""
+    if bound < 2**15:
+        values = values.astype(np.int16)
+    return np.argsort(values, kind='stable')
+
+
+def _signature_groups(inv: np.ndarray, rec: np.ndarray, ncomp: int,
+                      nrec: int) -> Tuple[np.ndarray, int]:
+    """Group the components by the set of records they appear in.
+
+    Args:
+        inv (np.ndarray): Component index of every entry.
+        rec (np.ndarray): Record index of every entry.
+        ncomp (int): Number of components.
+        nrec (int): Number of records.
+
+    Returns:
+        tuple: ``(gid, ngroups)``, the group of every component.
+    """
+    key = inv * nrec + rec
+    if ncomp * nrec <= 2**26:
+        seen = np.zeros(ncomp * nrec, dtype=bool)
+        seen[key] = True
+        pairs = np.flatnonzero(seen)
+    else:
+        pairs = np.unique(key)
+        seen = None
+    pc, pr = pairs // nrec, pairs % nrec
+    cnt = np.bincount(pc, minlength=ncomp)
+    if seen is not None:
+        # hash of the record set; verified exactly below
+        weights = np.random.default_rng(0).integers(
+            0, 2**64 - 1, nrec, dtype=np.uint64, endpoint=True)
+        hashed = np.zeros(ncomp, dtype=np.uint64)
+        np.add.at(hashed, pc, weights[pr])
+        hashed ^= cnt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        _, rep, gid = np.unique(hashed, return_index=True, return_inverse=True)
+        gid = gid.reshape(-1)
+        rep_of = rep[gid]
+        if np.array_equal(cnt, cnt[rep_of]) and \
+                seen[rep_of[pc] * nrec + pr].all():
+            return gid, len(rep)
+    # exact grouping (large graphs, or a hash collision)
+    sig = np.full((ncomp, int(cnt.max())), -1, dtype=np.int64)
+    sig[pc, np.arange(len(pairs)) - (np.cumsum(cnt) - cnt)[pc]] = pr
+    _, gid = np.unique(sig, axis=0, return_inverse=True)
+    gid = gid.reshape(-1)
+    return gid, int(gid.max()) + 1
 
 
 def _size_at(shape: tuple, pos: int, nd: int) -> Optional[int]:

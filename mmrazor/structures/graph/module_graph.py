@@ -96,6 +96,43 @@ class ModuleGraph(BaseGraph[ModuleNode]):
                 graph.connect(mapping[inp.name], mnode)
         return graph
 
+    @classmethod
+    def init_from_backward_tracer(cls, model: nn.Module,
+                                  backward_tracer: Any) -> 'ModuleGraph':
+        """Build from the ops a ``BackwardTracer`` recovers from the
+        autograd graph of its pseudo loss (same node kinds as
+        :meth:`init_from_fx_graph`; values are meta tensors).
+
+        Args:
+            model (nn.Module): The model.
+            backward_tracer (BackwardTracer): The tracer.
+
+        Returns:
+            ModuleGraph: The graph.
+        """
+        from mmrazor.models.task_modules.tracer.backward_tracer import TracedOp
+        graph = cls()
+        mapping: Dict[int, ModuleNode] = {}
+
+        def conv(a):
+            if isinstance(a, TracedOp):
+                return mapping[id(a)]
+            if isinstance(a, (list, tuple)):
+                return type(a)(conv(x) for x in a)
+            if isinstance(a, dict):
+                return {k: conv(v) for k, v in a.items()}
+            return a
+
+        for op in backward_tracer.trace_ops(model):
+            mnode = ModuleNode(op.name, op.op, op.target,
+                               op.module, op.module_path, conv(op.args),
+                               conv(op.kwargs), op.value)
+            graph.add_node(mnode)
+            mapping[id(op)] = mnode
+            for inp in op.input_ops():
+                graph.connect(mapping[id(inp)], mnode)
+        return graph
+
     def ops(self) -> List[ModuleNode]:
         return list(self.nodes.values())
 

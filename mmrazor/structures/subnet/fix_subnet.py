@@ -120,6 +120,18 @@ def load_fix_subnet(model: nn.Module,
     _dynamic_to_static(model)
 
 
+def _dropped_prefixes(route_name: str, route: nn.Module, chosen: Any) -> list:
+    """Module paths of the edges that a route (``DiffChoiceRoute``) drops
+    when it is fixed to ``chosen``; mutables inside are not part of the
+    subnet."""
+    paths = route.unchosen_edge_paths(chosen)
+    return [f'{route_name}.{p}' if route_name else p for p in paths]
+
+
+def _is_dropped(name: str, dropped: list) -> bool:
+    return any(name == d or name.startswith(d + '.') for d in dropped)
+
+
 def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
                                 prefix: str, extra_prefix: str) -> None:
     from mmrazor.models.mutables import BaseMutable, DerivedMutable
@@ -129,10 +141,23 @@ def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
         if not isinstance(module, BaseMutable) or \
                 isinstance(module, DerivedMutable) or _is_container(module):
             continue
-        todo.append((_mutable_key(name, module, prefix, extra_prefix), module))
+        todo.append((_mutable_key(name, module, prefix,
+                                  extra_prefix), module, name))
+    all_keys = set(key for key, _, _ in todo)
+    # routes drop the mutables of their unchosen edges (DARTS subnets list
+    # only the chosen edges)
+    dropped: list = []
+    for key, module, name in todo:
+        if hasattr(module, 'unchosen_edge_paths') and key in fix_mutable \
+                and not module.is_fixed:
+            dropped.extend(
+                _dropped_prefixes(name, module,
+                                  _chosen_of(fix_mutable[key], key)))
+    todo = [(key, m) for key, m, name in todo
+            if not _is_dropped(name, dropped)]
     expected = list(dict.fromkeys(key for key, _ in todo))
     missing = [key for key in expected if key not in fix_mutable]
-    unknown = [key for key in fix_mutable if key not in expected]
+    unknown = [key for key in fix_mutable if key not in all_keys]
     if missing or unknown:
         raise KeyError(
             f'The subnet does not match the model {type(model).__name__}: '
@@ -221,9 +246,12 @@ def _export_subnet_by_mutable(model: nn.Module) -> FixMutable:
     from mmrazor.models.mutables import BaseMutable, DerivedMutable
 
     id2name = {id(m): name for name, m in model.named_modules()}
+    dropped: list = []
     fix_subnet: FixMutable = dict()
     for name, module in model.named_modules():
         if not isinstance(module, BaseMutable) or _is_container(module):
+            continue
+        if _is_dropped(name, dropped):
             continue
         if isinstance(module, DerivedMutable):
             for source in module.source_mutables:
@@ -233,8 +261,11 @@ def _export_subnet_by_mutable(model: nn.Module) -> FixMutable:
                     fix_subnet[key] = source.dump_chosen()
             continue
         key = module.alias or name
+        dumped = module.dump_chosen()
+        if hasattr(module, 'unchosen_edge_paths'):
+            dropped.extend(_dropped_prefixes(name, module, dumped.chosen))
         if key not in fix_subnet:
-            fix_subnet[key] = module.dump_chosen()
+            fix_subnet[key] = dumped
     return fix_subnet
 
 

@@ -49,6 +49,10 @@ def test_config_prepare_calibrate_predict(config):
             if isinstance(m, FakeQuantizeBase)
         ]
         assert len(fq) > 10
+        # preparing left the float model alone (no QAT module swapped in)
+        assert not any(
+            hasattr(m, 'weight_fake_quant')
+            for m in model.architecture.modules())
         model.eval()
         from mmpretrain.structures import DataSample
         data = dict(

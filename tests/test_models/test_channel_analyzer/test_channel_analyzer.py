@@ -51,9 +51,71 @@ class Unknown(nn.Module):
     def forward(self, x):
         x = self.conv1(x)
         b, c, h, w = x.shape
-        x = x.view(b, 2, c // 2, h, w).transpose(1, 2).reshape(b, c, h, w)
+        # hard-coded group sizes: which one is kept when pruned is unknown
+        x = x.view(b, 2, 4, h, w).transpose(1, 2).reshape(b, c, h, w)
         x = self.gconv(self.conv2(x))
         return self.conv3(x)
+
+
+class ShuffleBlock(nn.Module):
+    """ShuffleNet-v2 style: two branches, concat, channel shuffle."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.branch1 = nn.Conv2d(8, 4, 1)
+        self.branch2 = nn.Sequential(
+            nn.Conv2d(8, 6, 1), nn.BatchNorm2d(6), nn.ReLU(),
+            nn.Conv2d(6, 4, 1))
+        self.head = nn.Conv2d(8, 5, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.cat([self.branch1(x), self.branch2(x)], dim=1)
+        b, c, h, w = x.size()
+        x = x.view(b, 2, c // 2, h, w)
+        x = torch.transpose(x, 1, 2).contiguous()
+        return self.head(x.view(b, c, h, w))
+
+
+class LN2dNet(nn.Module):
+    """ConvNeXt-style channel LayerNorms (torchvision and mmpretrain)."""
+
+    def __init__(self):
+        super().__init__()
+        from mmpretrain.models.utils.norm import LayerNorm2d as MMLN2d
+        from torchvision.models.convnext import LayerNorm2d as TVLN2d
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.ln1 = TVLN2d(8)
+        self.conv2 = nn.Conv2d(8, 6, 1)
+        self.ln2 = MMLN2d(6)
+        self.conv3 = nn.Conv2d(6, 4, 1)
+
+    def forward(self, x):
+        x = self.ln1(self.conv1(x))
+        return self.conv3(self.ln2(self.conv2(x)))
+
+
+class TinyViT(nn.Module):
+    """Class token, position embedding, attention and an MLP block."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 8)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 8))
+        self.pos = nn.Parameter(torch.zeros(1, 5, 8))
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.fc1 = nn.Linear(8, 12)
+        self.fc2 = nn.Linear(12, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.embed(x)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+        x = x + self.pos
+        x = x + self.attn(x, x, x, need_weights=False)[0]
+        x = x + self.fc2(torch.relu(self.fc1(x)))
+        return self.head(x[:, 0])
 
 
 class NotTraceable(nn.Module):
@@ -140,12 +202,73 @@ def test_analyzer_reports_unknown_and_group_conv():
     assert 'group conv' in rejected
 
 
+def test_analyzer_follows_channel_shuffle():
+    result = ChannelAnalyzer(demo_input=(1, 3, 6, 6)).analyze(ShuffleBlock())
+    assert result.report.unsupported == []
+    assert result.report.dropped == []
+    assert 'stem_(0, 8)_8' in result and 'branch2.0_(0, 6)_6' in result
+    # the shuffle interleaves the two branches: channel i of both lands at
+    # positions 2i and 2i+1 of `head`'s input, so the branches are tied
+    # position by position and `head` takes 2 inputs per unit channel
+    unit = result['branch1_(0, 4)_4']
+    ins = [(c['name'], c['start'], c['end'])
+           for c in unit['channels']['input_related']]
+    outs = [(c['name'], c['start'], c['end'])
+            for c in unit['channels']['output_related']]
+    assert ins == [('head', 0, 8)]
+    assert outs == [('branch1', 0, 4), ('branch2.3', 0, 4)]
+    # pruned and exported, the outputs match the masked dynamic model
+    _prune_and_check(ShuffleBlock(), shape=(2, 3, 6, 6))
+
+
+def test_analyzer_prunes_layer_norm_2d():
+    from mmrazor.models.architectures.dynamic_ops import DynamicLayerNorm2d
+    result = ChannelAnalyzer(demo_input=(1, 3, 6, 6)).analyze(LN2dNet())
+    assert result.report.unsupported == []
+    assert set(result) == {'conv1_(0, 8)_8', 'conv2_(0, 6)_6'}
+    outs = {
+        c['name']
+        for c in result['conv1_(0, 8)_8']['channels']['output_related']
+    }
+    assert outs == {'conv1', 'ln1'}
+    model = LN2dNet()
+    mutator = _prune_and_check(model, shape=(2, 3, 6, 6))
+    assert isinstance(model.ln1, DynamicLayerNorm2d)
+    mutator.set_choices({k: 0.5 for k in mutator.current_choices})
+    static = copy.deepcopy(model)
+    _dynamic_to_static(static)
+    # exported back to the original classes, with the pruned channels
+    assert type(static.ln1).__module__ == 'torchvision.models.convnext'
+    assert type(static.ln2).__name__ == 'LayerNorm2d'
+    assert static.ln1.normalized_shape == (4, ) == (
+        static.conv1.out_channels, )
+    assert static.ln2.normalized_shape == (3, )
+    x = torch.rand(2, 3, 6, 6)
+    with torch.no_grad():
+        assert torch.allclose(static(x), model(x), atol=1e-5)
+    assert len(mutator.units) == 2
+
+
+def test_analyzer_attention_and_class_token():
+    result = ChannelAnalyzer(demo_input=(1, 4, 6)).analyze(TinyViT())
+    report = result.report
+    # known ops: nothing unsupported, but the embedding channels are kept
+    assert report.unsupported == []
+    assert list(result) == ['fc1_(0, 12)_12']
+    reasons = {r['unit']: ' '.join(r['reasons']) for r in report.rejected}
+    assert 'cat with a tensor of unknown channels' in reasons['embed_(0, 8)_8']
+    assert 'MultiheadAttention keeps its embed dims' in reasons[
+        'embed_(0, 8)_8']
+    _prune_and_check(TinyViT(), shape=(2, 4, 6))
+
+
 def test_untraceable_model_error_names_call():
     with pytest.raises(UntraceableModelError) as e:
         ChannelAnalyzer(demo_input=(1, 3, 4, 4)).analyze(NotTraceable())
     msg = str(e.value)
     assert 'x.sum() > 0' in msg
-    assert 'leaf_modules' in msg
+    # the model's own forward: no module to make a leaf of
+    assert "tracer_type='BackwardTracer'" in msg
 
 
 @pytest.mark.slow
@@ -216,3 +339,42 @@ def test_pseudo_losses():
         dict(type='SumPseudoLoss', input_shape=(1, 3, 8, 8)))(
             ResCatNet())
     assert total.requires_grad
+
+
+class _BranchyInner(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if y.sum() > 0:  # data-dependent: not traceable by torch.fx
+            return y
+        return -y
+
+
+class _Top(nn.Module):
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.conv1 = nn.Conv2d(8, 8, 1)
+        self.conv2 = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        return self.conv2(self.conv1(self.inner(x)))
+
+
+def test_untraceable_error_names_the_innermost_module():
+    with pytest.raises(UntraceableModelError) as e:
+        ChannelAnalyzer(demo_input=(1, 3, 16,
+                                    16)).analyze(_Top(_BranchyInner()))
+    assert 'module `inner`' in str(e.value)
+    assert "leaf_modules=['inner']" in str(e.value)
+    # the suggested leaf really skips the untraceable module; its
+    # channels are kept, the rest stays prunable
+    units = ChannelAnalyzer(
+        demo_input=(1, 3, 16, 16),
+        leaf_modules=['inner']).analyze(_Top(_BranchyInner()))
+    assert list(units) == ['conv1_(0, 8)_8']

@@ -128,3 +128,87 @@ def test_dynamic_sequential_depth():
         seq.to_static_op()
     depth.fix_chosen(1)
     assert len(seq.to_static_op()) == 1
+
+
+def _prefix(n, k):
+    mask = torch.zeros(n, dtype=torch.bool)
+    mask[:k] = True
+    return mask
+
+
+def test_prefix_masks_slice_views_equal_to_masked_ops():
+    torch.manual_seed(0)
+    conv = nn.Conv2d(8, 12, 3, padding=1)
+    dyn = DynamicConv2d.convert_from(conv)
+    in_mask, out_mask = _prefix(8, 5), _prefix(12, 7)
+    _register(dyn, in_mask, out_mask)
+    weight, bias, groups = dyn.get_dynamic_params()
+    # a view of the full weight (no copy), same values as mask indexing
+    assert weight.data_ptr() == conv.weight.data_ptr()
+    assert torch.equal(weight, conv.weight[out_mask][:, in_mask])
+    assert torch.equal(bias, conv.bias[out_mask]) and groups == 1
+    x = torch.rand(2, 8, 6, 6)
+    x0 = x.clone()
+    x0[:, ~in_mask] = 0
+    assert torch.allclose(dyn(x[:, :5]), conv(x0)[:, :7], atol=1e-5)
+    assert dyn.to_static_op().weight.shape == (7, 5, 3, 3)
+
+    dw = DynamicConv2d.convert_from(nn.Conv2d(6, 6, 3, padding=1, groups=6))
+    m = SimpleMutableChannel(6)
+    m.current_choice = _prefix(6, 4)
+    MutableChannelContainer.register_mutable_channel_to_module(dw, m, True)
+    MutableChannelContainer.register_mutable_channel_to_module(dw, m, False)
+    w, _, g = dw.get_dynamic_params()
+    assert g == 4 and w.shape == (4, 1, 3, 3)
+    y = torch.rand(1, 6, 5, 5)
+    assert torch.allclose(dw(y[:, :4]), dw.to_static_op()(y[:, :4]))
+
+    lin = nn.Linear(6, 4)
+    dl = DynamicLinear.convert_from(lin)
+    _register(dl, _prefix(6, 3), _prefix(4, 2))
+    w, b = dl.get_dynamic_params()
+    assert w.data_ptr() == lin.weight.data_ptr()
+    assert torch.equal(w, lin.weight[:2, :3]) and torch.equal(b, lin.bias[:2])
+
+
+def test_dynamic_bn_prefix_mask_updates_stats_in_place():
+    bn = DynamicBatchNorm2d.convert_from(nn.BatchNorm2d(4))
+    _register(bn, out_mask=_prefix(4, 3))
+    bn.train()
+    bn(torch.randn(8, 3, 4, 4) + 5)
+    assert bn.running_mean[3] == 0  # pruned channel untouched
+    assert (bn.running_mean[:3] > 0.3).all()
+    static = bn.to_static_op().eval()
+    bn.eval()
+    x = torch.randn(2, 3, 4, 4)
+    assert static.num_features == 3
+    assert torch.allclose(static(x), bn(x))
+
+
+def test_dynamic_layer_norm_2d():
+    from torchvision.models.convnext import LayerNorm2d
+
+    from mmrazor.models.architectures.dynamic_ops import DynamicLayerNorm2d
+    torch.manual_seed(0)
+    ln = LayerNorm2d(6)
+    nn.init.normal_(ln.weight)
+    dyn = DynamicLayerNorm2d.convert_from(ln)
+    x = torch.rand(2, 6, 3, 3)
+    assert torch.allclose(dyn(x), ln(x))
+    mask = torch.tensor([1, 0, 1, 1, 0, 1], dtype=torch.bool)
+    _register(dyn, out_mask=mask)
+    ref = LayerNorm2d(4)
+    with torch.no_grad():
+        ref.weight.copy_(ln.weight[mask])
+        ref.bias.copy_(ln.bias[mask])
+    assert torch.allclose(dyn(x[:, mask]), ref(x[:, mask]), atol=1e-6)
+    # channels-last inputs (mmpretrain's data_format)
+    y = x[:, mask].permute(0, 2, 3, 1)
+    assert torch.allclose(
+        dyn(y, data_format='channel_last').permute(0, 3, 1, 2),
+        ref(x[:, mask]),
+        atol=1e-6)
+    static = dyn.to_static_op()
+    assert type(static) is LayerNorm2d
+    assert static.normalized_shape == (4, )
+    assert torch.allclose(static(x[:, mask]), ref(x[:, mask]), atol=1e-6)

@@ -298,3 +298,24 @@ def test_prepare_any_bit_width(w_bit, a_bit):
         2**(w_bit - 1) - 1
     assert prepared.activation_post_process_0.quant_max == 2**a_bit - 1
     assert prepared(torch.randn(1, 3, 6, 6)).shape == (1, 64)
+
+
+def test_backend_redundant_fakequant_tables():
+    from mmrazor.models.quantizers.native_quantizer import (
+        DEPLOY_REDUNDANT_FAKEQUANTS, EXTRA_KEYS)
+    native = TorchNativeQuantizer(global_qconfig=qconfig())
+    assert all(getattr(native, k[len('extra_'):]) == () for k in EXTRA_KEYS)
+    for cls in (OpenVINOQuantizer, TensorRTQuantizer):
+        q = cls(global_qconfig=qconfig(a_dtype='qint8', a_sym=True))
+        assert q.module_prev_wo_fakequant == (nn.ReLU6, nn.Identity)
+        assert q.module_next_wo_fakequant == (nn.MaxPool2d, )
+        assert q.function_next_wo_fakequant == (torch.flatten, )
+        assert q.method_next_wo_fakequant == ('flatten', )
+        assert q.op_prev_wo_fakequant == ('output', )
+        assert q.op_next_wo_fakequant == ()
+        assert q.support_w_modes == ('per_tensor', 'per_channel')
+        assert q.support_a_modes == ('per_tensor', )
+        assert set(DEPLOY_REDUNDANT_FAKEQUANTS) <= {
+            k[len('extra_'):]
+            for k in EXTRA_KEYS
+        }

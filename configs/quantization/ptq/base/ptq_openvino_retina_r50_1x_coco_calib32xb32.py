@@ -39,7 +39,12 @@ model = dict(
             type='mmrazor.CustomTracer',
             skipped_methods=[
                 'mmdet.models.dense_heads.base_dense_head.BaseDenseHead.predict_by_feat',  # noqa: E501
-                'mmdet.models.dense_heads.anchor_head.AnchorHead.loss_by_feat'
+                'mmdet.models.dense_heads.anchor_head.AnchorHead.loss_by_feat',
+                # data-sample handling; the head forward they call
+                # (outs = self(x)) stays traced and quantized
+                'mmdet.models.dense_heads.base_dense_head.BaseDenseHead.predict',  # noqa: E501
+                'mmdet.models.dense_heads.base_dense_head.BaseDenseHead.loss',  # noqa: E501
+                'mmdet.models.detectors.base.BaseDetector.add_pred_to_datasample'  # noqa: E501
             ])))
 
 model_wrapper_cfg = dict(type='mmrazor.MMArchitectureQuantDDP', )

@@ -27,7 +27,7 @@ class SPOS(BaseAlgorithm):
         architecture (dict | BaseModel): The supernet (e.g. an
             ``ImageClassifier`` with ``SearchableShuffleNetV2``).
         mutator (dict | BaseMutator, optional): The mutator config or
-            instance. Defaults to ``dict(type='NasMutator')``.
+            instance. Defaults to ``dict(type='mmrazor.NasMutator')``.
         norm_training (bool): Keep BN in training mode (batch statistics)
             during evaluation, useful when searching before recalibrating.
             Defaults to False.
@@ -45,7 +45,7 @@ class SPOS(BaseAlgorithm):
                  init_cfg: Optional[dict] = None):
         super().__init__(architecture, data_preprocessor, init_cfg)
         if mutator is None:
-            mutator = dict(type='NasMutator')
+            mutator = dict(type='mmrazor.NasMutator')
         if isinstance(mutator, dict):
             mutator = MODELS.build(mutator)
         if not isinstance(mutator, BaseMutator):

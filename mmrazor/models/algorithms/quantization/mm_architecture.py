@@ -8,8 +8,8 @@ from typing import Dict, List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.model import MMDistributedDataParallel
 from mmengine.logging import print_log
+from mmengine.model import MMDistributedDataParallel
 from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.structures import BaseDataElement
 from torch.fx import GraphModule
@@ -18,9 +18,9 @@ from mmrazor.models.algorithms.base import BaseAlgorithm
 from mmrazor.models.observers.base import reset_observer_stats
 from mmrazor.registry import MODEL_WRAPPERS, MODELS
 from mmrazor.structures.quantization import QConfigHandler
-from mmrazor.structures.quantization.torch_ao import (FakeQuantize,
+from mmrazor.structures.quantization.torch_ao import (QAT_MODULES,
+                                                      FakeQuantize,
                                                       FakeQuantizeBase,
-                                                      QAT_MODULES,
                                                       disable_observer)
 
 LossResults = Dict[str, torch.Tensor]
@@ -57,9 +57,13 @@ class MMArchitectureQuant(BaseAlgorithm):
         data_preprocessor (dict, optional): Defaults to the
             architecture's.
         deploy_cfg (str | dict, optional): The mmdeploy deploy config of
-            the target backend, kept as ``self.deploy_cfg`` for export
-            (mmdeploy's function rewriters are not applied while tracing;
-            the models we trace need none).
+            the target backend, kept as ``self.deploy_cfg`` for export.
+            mmdeploy's function rewriters are not applied while tracing:
+            code FX cannot trace (data-sample handling, post-processing,
+            losses) is left untraced with the tracer's
+            ``skipped_methods``, e.g. for mmdet detectors
+            ``BaseDenseHead.predict`` (its ``self(x)`` head forward stays
+            traced) and ``BaseDetector.add_pred_to_datasample``.
         forward_modes (tuple): Modes to prepare. Defaults to
             ``('tensor', 'predict', 'loss')``.
         float_checkpoint (str, optional): Float weights loaded before
@@ -164,10 +168,17 @@ class MMArchitectureQuant(BaseAlgorithm):
         Returns:
             nn.ModuleDict: ``{mode: prepared GraphModule}``.
         """
+        from mmrazor.models.task_modules.tracer.fx import UntraceableCallError
         qmodels = nn.ModuleDict()
         for mode in self.forward_modes:
             concrete_args = {'mode': mode}
-            qmodels[mode] = self.quantizer.prepare(model, concrete_args)
+            try:
+                qmodels[mode] = self.quantizer.prepare(model, concrete_args)
+            except UntraceableCallError as e:
+                raise UntraceableCallError(
+                    f'MMArchitectureQuant: cannot prepare the {mode!r} '
+                    f'graph of {type(model).__name__} (forward_modes='
+                    f'{self.forward_modes}). {e}') from e
         return qmodels
 
     # ------------------------------------------------------------------

@@ -90,5 +90,6 @@ _register('DynamicLinearCounter')(
     type('DynamicLinearCounter', (DynamicLinearCounter, ), {}))
 for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicBatchNorm3dCounter', 'DynamicBatchNormXdCounter',
-              'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter'):
+              'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
+              'DynamicLayerNorm2dCounter'):
     _register(_name)(type(_name, (DynamicNormCounter, ), {}))

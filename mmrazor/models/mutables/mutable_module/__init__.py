@@ -1,9 +1,12 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .diff_mutable_module import (DiffChoiceRoute, DiffMutableModule,
+                                  DiffMutableOP, GumbelChoiceRoute)
 from .mutable_module import MutableModule
 from .one_shot_mutable_module import (OneShotMutableModule, OneShotMutableOP,
                                       OneShotProbMutableOP)
 
 __all__ = [
     'MutableModule', 'OneShotMutableModule', 'OneShotMutableOP',
-    'OneShotProbMutableOP'
+    'OneShotProbMutableOP', 'DiffMutableModule', 'DiffMutableOP',
+    'DiffChoiceRoute', 'GumbelChoiceRoute'
 ]

@@ -41,7 +41,10 @@ class MutableModule(BaseMutable[CHOICE_TYPE, CHOSEN_TYPE]):
 
     @current_choice.setter
     def current_choice(self, choice: Optional[CHOICE_TYPE]) -> None:
-        self._current_choice = choice
+        # a plain attribute (never a parameter, buffer or module): skip the
+        # bookkeeping of ``nn.Module.__setattr__``, the mutator sets every
+        # mutable on every training step
+        self.__dict__['_current_choice'] = choice
 
     @property
     @abstractmethod

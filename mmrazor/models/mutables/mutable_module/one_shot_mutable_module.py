@@ -168,7 +168,7 @@ class OneShotMutableOP(OneShotMutableModule[str, str]):
         Returns:
             str: the sampled choice name.
         """
-        return random.choice(self.choices)
+        return random.choice(list(self._candidates._modules))
 
     def forward_fixed(self, x: Any) -> Tensor:
         """Forward with the fixed mutable.

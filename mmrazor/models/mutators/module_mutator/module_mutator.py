@@ -38,6 +38,9 @@ class ModuleMutator(NasMutator):
     def _group_kwargs(self) -> Dict:
         return dict(with_prefix=False)
 
+    def _with_channel_groups(self) -> bool:
+        return False
+
 
 @MODELS.register_module()
 class OneShotModuleMutator(ModuleMutator):
@@ -88,3 +91,6 @@ class ValueMutator(NasMutator):
 
     def _group_kwargs(self) -> Dict:
         return dict(with_prefix=False)
+
+    def _with_channel_groups(self) -> bool:
+        return False

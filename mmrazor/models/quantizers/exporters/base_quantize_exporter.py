@@ -49,9 +49,17 @@ def export_qdq_onnx(model: nn.Module,
                     output_path: str,
                     opset_version: int = 13,
                     fold_relu: bool = True,
+                    shrink_single_pixel_convs: bool = True,
+                    int8_weights: bool = False,
                     **kwargs) -> str:
     """Export ``model`` with its fake-quants as QuantizeLinear /
     DequantizeLinear pairs (TorchScript exporter; written atomically).
+
+    The graph is laid out for ONNX Runtime's int8 kernels: per-tensor
+    qparams become scalars (needed for its ``QLinearAdd`` fusion; see
+    :meth:`ONNXOptimUtils.squeeze_per_tensor_qparams`), plus the optional
+    exact rewrites below. ``LearnableFakeQuantize`` (LSQ) modules export as
+    Q/DQ pairs with their current qparams.
 
     Args:
         model (nn.Module): A deploy model.
@@ -61,6 +69,15 @@ def export_qdq_onnx(model: nn.Module,
         fold_relu (bool): Remove ``Relu`` nodes made redundant by the
             following ``QuantizeLinear`` (exact; see
             :meth:`ONNXOptimUtils.fold_relu_into_quantize`).
+        shrink_single_pixel_convs (bool): Give 1x1 kernels to convolutions
+            over 1x1 feature maps of the exported (static) input size
+            (exact; see :meth:`ONNXOptimUtils.shrink_single_pixel_convs`).
+        int8_weights (bool): Store the quantized weights as integer
+            initializers read by ``DequantizeLinear`` (no weight
+            ``QuantizeLinear``; see
+            :meth:`ONNXOptimUtils.fold_constant_quantize`). What ONNX
+            Runtime runs either way, 4x smaller; the OpenVINO and TensorRT
+            conversions expect the Q/DQ pairs. Defaults to False.
         **kwargs: Passed to ``torch.onnx.export``.
 
     Returns:
@@ -92,12 +109,21 @@ def export_qdq_onnx(model: nn.Module,
                     opset_version=opset_version,
                     dynamo=False,
                     **kwargs)
-        if fold_relu:
-            import onnx
-            onnx_model = onnx.load(tmp)
-            if ONNXOptimUtils.fold_relu_into_quantize(onnx_model):
-                ONNXOptimUtils.topo_sort(onnx_model)
-                onnx.save(onnx_model, tmp)
+        import onnx
+        onnx_model = onnx.load(tmp)
+        changed = ONNXOptimUtils.squeeze_per_tensor_qparams(onnx_model)
+        if shrink_single_pixel_convs and \
+                ONNXOptimUtils.shrink_single_pixel_convs(onnx_model):
+            changed = True
+        if int8_weights and \
+                ONNXOptimUtils.fold_constant_quantize(onnx_model):
+            changed = True
+        if fold_relu and \
+                ONNXOptimUtils.fold_relu_into_quantize(onnx_model):
+            ONNXOptimUtils.topo_sort(onnx_model)
+            changed = True
+        if changed:
+            onnx.save(onnx_model, tmp)
         os.replace(tmp, output_path)
     finally:
         if osp.exists(tmp):

@@ -123,6 +123,218 @@ class ONNXOptimUtils:
         return len(removed)
 
     @staticmethod
+    def squeeze_per_tensor_qparams(onnx_model) -> int:
+        """Give per-tensor ``QuantizeLinear`` / ``DequantizeLinear`` nodes
+        scalar scale and zero point.
+
+        torch exports per-tensor qparams as 1-element 1-D tensors. ONNX
+        allows that, but ONNX Runtime's QDQ fusions of element-wise ops
+        (``QLinearAdd``, ``QLinearMul``, ...) only match scalar qparams, so
+        the residual additions would stay in float. A 1-element vector
+        and a scalar quantize identically (with a single channel even a
+        per-axis node is per-tensor), so the rewrite is exact.
+
+        Returns:
+            int: The number of nodes rewritten.
+        """
+        from onnx import numpy_helper
+        data = ONNXOptimUtils.map_name_and_data(onnx_model)
+        graph = onnx_model.graph
+        taken = {i.name for i in graph.initializer}
+        taken.update(o for n in graph.node for o in n.output)
+        scalars: Dict[str, str] = {}
+        count = 0
+        for node in graph.node:
+            if node.op_type not in ('QuantizeLinear', 'DequantizeLinear'):
+                continue
+            qparams = [(idx, name)
+                       for idx, name in enumerate(node.input[1:3], 1) if name]
+            values = [data.get(name) for _, name in qparams]
+            if any(v is None or v.ndim != 1 or v.size != 1 for v in values):
+                continue
+            for (idx, name), value in zip(qparams, values):
+                if name not in scalars:
+                    new_name = f'{name}_scalar'
+                    while new_name in taken:
+                        new_name += '_'
+                    taken.add(new_name)
+                    graph.initializer.append(
+                        numpy_helper.from_array(value.reshape(()), new_name))
+                    scalars[name] = new_name
+                node.input[idx] = scalars[name]
+            for attr in list(node.attribute):
+                if attr.name == 'axis':
+                    node.attribute.remove(attr)
+            count += 1
+        if count:
+            ONNXOptimUtils.remove_unused_constants(onnx_model)
+        return count
+
+    @staticmethod
+    def fold_constant_quantize(onnx_model) -> int:
+        """Store quantized constants (the weights) as integer initializers.
+
+        ``QuantizeLinear`` of a float initializer becomes the initializer
+        it computes (``saturate(round_half_even(x / scale) + zero_point)``,
+        per tensor or along ``axis``), read by the ``DequantizeLinear`` as
+        before: the canonical QDQ form of ONNX Runtime, with weights four
+        times smaller than float. The float weight is dropped where nothing
+        else reads it.
+
+        Returns:
+            int: The number of ``QuantizeLinear`` nodes folded.
+        """
+        from onnx import numpy_helper
+        graph = onnx_model.graph
+        inits = {i.name: i for i in graph.initializer}
+        data = ONNXOptimUtils.map_name_and_data(onnx_model)
+        outputs = {o.name for o in graph.output}
+        folded = []
+        for node in graph.node:
+            if node.op_type != 'QuantizeLinear' or \
+                    node.input[0] not in inits or node.output[0] in outputs:
+                continue
+            x = numpy_helper.to_array(inits[node.input[0]])
+            scale = data.get(node.input[1])
+            zp = data.get(node.input[2]) if len(node.input) > 2 and \
+                node.input[2] else np.zeros((), np.uint8)
+            if scale is None or zp is None or x.dtype != np.float32 or \
+                    zp.dtype not in (np.uint8, np.int8):
+                continue
+            if scale.size > 1:
+                axis = ([a.i for a in node.attribute if a.name == 'axis']
+                        or [1])[0]
+                shape = [1] * x.ndim
+                shape[axis] = -1
+                scale, zp = scale.reshape(shape), zp.reshape(shape)
+            info = np.iinfo(zp.dtype)
+            q = np.rint(x / scale.astype(np.float32)) + zp.astype(np.float32)
+            q = np.clip(q, info.min, info.max).astype(zp.dtype)
+            graph.initializer.append(
+                numpy_helper.from_array(q, node.output[0]))
+            folded.append(node)
+        for node in folded:
+            graph.node.remove(node)
+        if folded:
+            ONNXOptimUtils.remove_unused_constants(onnx_model)
+        return len(folded)
+
+    @staticmethod
+    def shrink_single_pixel_convs(onnx_model) -> int:
+        """Give 1x1 kernels to convolutions over a 1x1 feature map.
+
+        Where the (statically known) spatial size of a ``Conv`` input is 1
+        and so is its output's, only one tap of the kernel (the one at
+        offset ``pads_begin / dilation``) meets the input; all others
+        multiply zero padding (in a QDQ model: the zero point, i.e. 0.0).
+        Keeping only that tap gives the same result, exactly, with
+        ``k*k`` times less work: it is what small inputs (e.g. the last
+        stage of a ResNet at 32x32) reach, and ONNX Runtime's int8
+        ``QLinearConv`` is slow on a 3x3 kernel over a single pixel.
+
+        The weight may be an initializer or reach the ``Conv`` through
+        ``QuantizeLinear`` / ``DequantizeLinear`` nodes (per-tensor or
+        per-output-channel); it is only rewritten when this ``Conv`` is its
+        only user.
+
+        Returns:
+            int: The number of convolutions rewritten.
+        """
+        from onnx import helper, numpy_helper, shape_inference
+        graph = onnx_model.graph
+        try:
+            inferred = shape_inference.infer_shapes(onnx_model).graph
+        except Exception:  # no shapes, nothing to do
+            return 0
+        shapes = {}
+        for vi in list(inferred.value_info) + list(inferred.input):
+            dims = vi.type.tensor_type.shape.dim
+            shapes[vi.name] = [
+                d.dim_value if d.HasField('dim_value') else None for d in dims
+            ]
+        inits = {i.name: i for i in graph.initializer}
+        producer = ONNXOptimUtils.map_output_and_node(onnx_model)
+        consumers = ONNXOptimUtils.map_input_and_node(onnx_model)
+        count = 0
+        for node in graph.node:
+            if node.op_type != 'Conv' or len(node.input) < 2:
+                continue
+            shape = shapes.get(node.input[0])
+            if not shape or len(shape) < 3 or any(d != 1 for d in shape[2:]):
+                continue
+            weight = ONNXOptimUtils._conv_weight_initializer(
+                node.input[1], inits, producer, consumers)
+            if weight is None:
+                continue
+            w = numpy_helper.to_array(weight)
+            n_sp = w.ndim - 2
+            attrs = {
+                a.name: helper.get_attribute_value(a)
+                for a in node.attribute
+            }
+            auto_pad = attrs.get('auto_pad', b'NOTSET')
+            if auto_pad not in (b'NOTSET', 'NOTSET'):
+                continue
+            kernel = list(attrs.get('kernel_shape', w.shape[2:]))
+            pads = list(attrs.get('pads', [0] * 2 * n_sp))
+            dilations = list(attrs.get('dilations', [1] * n_sp))
+            strides = list(attrs.get('strides', [1] * n_sp))
+            taps = []
+            for i in range(n_sp):
+                begin, end = pads[i], pads[i + n_sp]
+                extent = dilations[i] * (kernel[i] - 1) + 1
+                out = (1 + begin + end - extent) // strides[i] + 1
+                tap, rem = divmod(begin, dilations[i])
+                if out != 1 or rem or not 0 <= tap < kernel[i]:
+                    break
+                taps.append(tap)
+            if len(taps) != n_sp or all(k == 1 for k in kernel):
+                continue
+            index = (slice(None), slice(None)) + tuple(
+                slice(t, t + 1) for t in taps)
+            weight.CopyFrom(
+                numpy_helper.from_array(
+                    np.ascontiguousarray(w[index]), weight.name))
+            keep = [
+                a for a in node.attribute
+                if a.name not in ('kernel_shape', 'pads', 'dilations',
+                                  'strides')
+            ]
+            del node.attribute[:]
+            node.attribute.extend(keep + [
+                helper.make_attribute('kernel_shape', [1] * n_sp),
+                helper.make_attribute('pads', [0] * 2 * n_sp),
+                helper.make_attribute('strides', [1] * n_sp)
+            ])
+            count += 1
+        return count
+
+    @staticmethod
+    def _conv_weight_initializer(name, inits, producer, consumers):
+        """The initializer holding a conv weight reached through at most
+        a ``QuantizeLinear`` and a ``DequantizeLinear`` (quantized along
+        axis 0 or per tensor), or None; every tensor on the way must have
+        a single user."""
+        for _ in range(3):
+            if len(consumers.get(name, [])) != 1:
+                return None
+            if name in inits:
+                return inits[name]
+            node = producer.get(name)
+            if node is None or node.op_type not in ('QuantizeLinear',
+                                                    'DequantizeLinear'):
+                return None
+            scale = inits.get(node.input[1]) if len(node.input) > 1 \
+                else None
+            per_tensor = scale is not None and \
+                int(np.prod(scale.dims)) == 1
+            axis = [a.i for a in node.attribute if a.name == 'axis']
+            if not per_tensor and axis != [0]:
+                return None
+            name = node.input[0]
+        return None
+
+    @staticmethod
     def topo_sort(onnx_model) -> None:
         """Sort the graph's nodes topologically, in place."""
         graph = onnx_model.graph

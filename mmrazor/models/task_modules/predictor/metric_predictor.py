@@ -48,9 +48,23 @@ class MetricPredictor:
         self.score_key = score_key
         self.initialize = False
         self.choices = {
-            key: list(mutables[0].choices)
+            key: self._group_choices(key, mutables[0])
             for key, mutables in search_groups.items()
         }
+
+    @staticmethod
+    def _group_choices(key: Any, mutable: Any) -> List[Any]:
+        """The choices of a search group: ``mutable.choices``, or the
+        ``candidate_choices`` of a channel unit (NasMutator channel
+        groups)."""
+        choices = getattr(mutable, 'choices', None)
+        if choices is None:
+            choices = getattr(mutable, 'candidate_choices', None)
+        if choices is None:
+            raise TypeError(f'Search group {key!r} ({type(mutable).__name__})'
+                            ' has no `choices` or `candidate_choices` to '
+                            'encode')
+        return list(choices)
 
     def model2vector(self, choices: Dict[Any, Any]) -> np.ndarray:
         """Encode a subnet ``{group_key: choice}``.

@@ -1,7 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Automatic channel-dependency analysis for pruning."""
 import copy
-import logging
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -163,9 +162,10 @@ class ChannelAnalyzer:
     Args:
         demo_input (tuple | dict | BaseDemoInput): Input shape, a demo
             input config or instance. Defaults to ``(1, 3, 224, 224)``.
-        tracer_type (str): 'FxTracer' (default). 'BackwardTracer' is
-            accepted for config compatibility and analysed with FX (a
-            warning says so).
+        tracer_type (str): 'FxTracer' (default) or 'BackwardTracer'
+            (walks ``grad_fn`` back from the summed outputs of the demo
+            forward, see :class:`BackwardTracer`; ``leaf_modules`` and
+            ``autowrap_functions`` only apply to FX).
         leaf_modules (Sequence[str]): Module paths or class names traced
             as opaque ops (their channels are kept).
         autowrap_functions (Sequence): Functions not traced into.
@@ -185,21 +185,16 @@ class ChannelAnalyzer:
                  check_forward: bool = True,
                  progress: Optional[bool] = None,
                  verbose: bool = False) -> None:
-        from mmrazor.models.task_modules.demo_inputs import \
-            build_demo_input
+        from mmrazor.models.task_modules.demo_inputs import build_demo_input
         if tracer_type not in ('FxTracer', 'BackwardTracer'):
             raise ValueError("tracer_type must be 'FxTracer' or "
                              f"'BackwardTracer', got {tracer_type!r}")
         self.demo_input = build_demo_input(demo_input)
-        if tracer_type == 'BackwardTracer':
-            # the grad_fn-walking tracer is not implemented in this
-            # re-implementation; the FX analysis covers the same graphs
-            print_log(
-                "ChannelAnalyzer: tracer_type='BackwardTracer' is analysed "
-                'with the FX tracer (the backward tracer is not available)',
-                logger='current',
-                level=logging.WARNING)
-            tracer_type = 'FxTracer'
+        # with 'BackwardTracer', the topology comes from the autograd graph
+        # of the demo forward, or of the pseudo loss of `backward_tracer`
+        # (a BackwardTracer or its config) when set (see
+        # backward_tracer.build_backward_channel_analyzer)
+        self.backward_tracer: Any = None
         self.tracer_type = tracer_type
         self.leaf_modules = list(leaf_modules)
         self.autowrap_functions = list(autowrap_functions)
@@ -221,6 +216,7 @@ class ChannelAnalyzer:
         """
         start = time.perf_counter()
         self._expected = None
+        self._small_run = None
         from mmrazor.models.algorithms.base import BaseAlgorithm
         if isinstance(model, BaseAlgorithm):
             model = model.architecture
@@ -270,9 +266,12 @@ class ChannelAnalyzer:
 
     # ------------------------------------------------------------ internals
     def _build_graph(self, model: nn.Module, data: Any):
+        if self.tracer_type == 'BackwardTracer':
+            from .backward_tracer import build_graph_by_backward_tracer
+            return build_graph_by_backward_tracer(self, model, data)
         from mmrazor.structures.graph import ModuleGraph
         from .fx.fx_tracer import (FxTracer, ValueRecorder,
-                                   trace_to_graph_module)
+                                   trace_to_traced_module)
         wrapper, inputs, notes = _wrap(model, data)
         leaf = [
             'model.' + p if '.' in p or p in dict(model.named_modules()) else p
@@ -280,7 +279,8 @@ class ChannelAnalyzer:
         ]
         tracer = FxTracer(
             autowrap_functions=self.autowrap_functions, leaf_module=leaf)
-        gm = trace_to_graph_module(wrapper, tracer, prefix='model.')
+        # no GraphModule: the graph is only interpreted, never compiled
+        gm = trace_to_traced_module(wrapper, tracer, prefix='model.')
         recorder = None
         small = self._small_shape()
         if small is not None:
@@ -293,8 +293,10 @@ class ChannelAnalyzer:
                         model, input_shape=small, training=False)
                     _, sinputs, _ = _wrap(model, sdata)
                     rec = ValueRecorder(gm)
-                    rec.run(sinputs)
+                    sout = rec.run(sinputs)
                 recorder = rec
+                # the unpruned reference of the quick pruned check
+                self._small_run = (sdata, _structure(sout))
             except Exception:  # noqa: BLE001
                 recorder = None
         if recorder is None:
@@ -332,15 +334,22 @@ class ChannelAnalyzer:
         if small is None:
             return None
 
+        recorded = getattr(self, '_small_run', None)
+
         def run() -> bool:
             try:
                 with torch.no_grad():
-                    data = self.demo_input.get_data(
-                        model_copy, input_shape=small, training=False)
-                    wrapper, inputs, _ = _wrap(model_copy, data)
-                    for name, unit in built.items():
-                        unit.current_choice = unit.num_channels
-                    ref = _structure(wrapper(inputs))
+                    if recorded is not None:
+                        # the recording run was at this resolution
+                        data, ref = recorded
+                        wrapper, inputs, _ = _wrap(model_copy, data)
+                    else:
+                        data = self.demo_input.get_data(
+                            model_copy, input_shape=small, training=False)
+                        wrapper, inputs, _ = _wrap(model_copy, data)
+                        for name, unit in built.items():
+                            unit.current_choice = unit.num_channels
+                        ref = _structure(wrapper(inputs))
                     for name, unit in built.items():
                         unit.current_choice = choice[name]
                     return _structure(wrapper(inputs)) == ref
@@ -360,20 +369,20 @@ class ChannelAnalyzer:
         # prune the model itself and put the original modules back after:
         # the dynamic ops share the parameters, and nothing is written to
         # them in eval mode, so no deep copy is needed
+        from mmrazor.models.mutables.mutable_channel.units import channel_unit
+        get_module = channel_unit.get_module
         originals = {}
         for cfg in units.values():
             for chans in cfg['channels'].values():
                 for c in chans:
                     if c['name'] not in originals:
-                        originals[c['name']] = model.get_submodule(c['name'])
+                        originals[c['name']] = get_module(model, c['name'])
         try:
             return self._check_units_on(model, data, units, report)
         finally:
             for name, module in originals.items():
                 parent, _, attr = name.rpartition('.')
-                setattr(
-                    model.get_submodule(parent) if parent else model, attr,
-                    module)
+                setattr(get_module(model, parent), attr, module)
 
     def _check_units_on(self, model_copy: nn.Module, data: Any, units: Dict,
                         report: ChannelAnalysisReport) -> Dict:

@@ -7,8 +7,8 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.registry import MODELS
-from ..mixins.dynamic_mixins import DynamicBatchNormMixin, \
-    DynamicLayerNormMixin
+from ..mixins.dynamic_mixins import (DynamicBatchNormMixin,
+                                     DynamicLayerNormMixin)
 
 
 class _DynamicBatchNorm(_BatchNorm, DynamicBatchNormMixin):
@@ -134,3 +134,53 @@ class DynamicLayerNorm(nn.LayerNorm, DynamicLayerNormMixin):
     def forward(self, x: Tensor) -> Tensor:
         shape, w, b = self.get_dynamic_params()
         return F.layer_norm(x, shape, w, b, self.eps)
+
+
+def layer_norm_2d_classes() -> tuple:
+    """The known ``LayerNorm2d`` classes: ``nn.LayerNorm`` subclasses that
+    normalise the channel dim of ``(N, C, H, W)`` inputs (torchvision
+    ConvNeXt, mmpretrain). Only already imported ones are returned (a
+    model using one has imported it)."""
+    import sys
+    classes = []
+    for mod_name in ('torchvision.models.convnext',
+                     'mmpretrain.models.utils.norm'):
+        cls = getattr(sys.modules.get(mod_name), 'LayerNorm2d', None)
+        if isinstance(cls, type) and issubclass(cls, nn.LayerNorm):
+            classes.append(cls)
+    return tuple(classes)
+
+
+@MODELS.register_module()
+class DynamicLayerNorm2d(nn.LayerNorm, DynamicLayerNormMixin):
+    """Dynamic ``LayerNorm2d`` (a LayerNorm over the channel dim of
+    ``(N, C, H, W)`` inputs, as in ConvNeXt); prunes the channels.
+
+    ``to_static_op`` gives back the class it was converted from.
+    """
+
+    accepted_mutable_attrs = {'num_features'}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mutable_attrs = nn.ModuleDict()
+        self._static_cls = nn.LayerNorm
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return self._static_cls
+
+    @classmethod
+    def convert_from(cls, module: nn.LayerNorm) -> 'DynamicLayerNorm2d':
+        """Take over ``module`` (its parameters and buffers are reused,
+        nothing is re-initialised)."""
+        new = cls._adopt(module)
+        new._static_cls = type(module)
+        return new
+
+    def forward(self, x: Tensor, data_format: str = 'channel_first'):
+        shape, w, b = self.get_dynamic_params()
+        if data_format == 'channel_last':
+            return F.layer_norm(x, shape, w, b, self.eps)
+        x = F.layer_norm(x.permute(0, 2, 3, 1), shape, w, b, self.eps)
+        return x.permute(0, 3, 1, 2).contiguous()

@@ -30,6 +30,23 @@ class DynamicConvMixin(DynamicChannelMixin):
         weight, bias, groups = self.weight, self.bias, self.groups
         if in_mask is None and out_mask is None:
             return weight, bias, groups
+        k_in, k_out = self.prefix_len(in_mask), self.prefix_len(out_mask)
+        prefix_in = in_mask is None or k_in is not None
+        prefix_out = out_mask is None or k_out is not None
+        if prefix_in and prefix_out:
+            # kept channels are prefixes: slices (views), no copy
+            if groups == 1:
+                if k_out is not None:
+                    weight = weight[:k_out]
+                    bias = bias[:k_out] if bias is not None else None
+                if k_in is not None:
+                    weight = weight[:, :k_in]
+                return weight, bias, 1
+            if groups == self.in_channels == self.out_channels and \
+                    k_in is not None and k_in == k_out:
+                # depthwise
+                return weight[:k_in], (bias[:k_in]
+                                       if bias is not None else None), k_in
         dev = weight.device
         if in_mask is None:
             in_mask = torch.ones(

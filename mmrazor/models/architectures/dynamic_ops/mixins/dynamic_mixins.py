@@ -130,6 +130,18 @@ class DynamicChannelMixin(DynamicMixin):
         return mask
 
     @staticmethod
+    def prefix_len(mask: Optional[Tensor]) -> Optional[int]:
+        """``k`` when ``mask`` keeps exactly its first ``k`` entries (then
+        a slice ``[:k]``, a view, equals indexing by the mask), else None.
+        """
+        if mask is None:
+            return None
+        k = int(mask.sum())
+        if bool(mask[:k].all()):
+            return k
+        return None
+
+    @staticmethod
     def _copy_state(src: nn.Module, dst: nn.Module) -> nn.Module:
         dst.load_state_dict(src.state_dict(), strict=False)
         dst.train(src.training)
@@ -167,6 +179,11 @@ class DynamicBatchNormMixin(DynamicChannelMixin):
         w, b = self.weight, self.bias
         if mask is None or bool(mask.all()):
             return rm, rv, w, b, None
+        k = self.prefix_len(mask)
+        if k is not None:
+            # views: no copy
+            return tuple(t[:k] if t is not None else None
+                         for t in (rm, rv, w, b)) + (mask, )
         rm = rm[mask] if rm is not None else None
         rv = rv[mask] if rv is not None else None
         w = w[mask] if w is not None else None
@@ -190,8 +207,9 @@ class DynamicBatchNormMixin(DynamicChannelMixin):
                                        rv if use_stats else None, w, b,
                                        bn_training, exp_avg, self.eps)
         if mask is not None and self.training and self.track_running_stats \
-                and rm is not None:
-            # slices are copies: write the updated statistics back
+                and rm is not None and \
+                rm.data_ptr() != self.running_mean.data_ptr():
+            # masked copies (not prefix views): write the statistics back
             with torch.no_grad():
                 self.running_mean[mask] = rm
                 self.running_var[mask] = rv
@@ -233,6 +251,15 @@ class DynamicLinearMixin(DynamicChannelMixin):
         in_mask = self.get_mask('in_features', self.in_features)
         out_mask = self.get_mask('out_features', self.out_features)
         weight, bias = self.weight, self.bias
+        k_out, k_in = self.prefix_len(out_mask), self.prefix_len(in_mask)
+        if k_out is not None:
+            # kept channels are a prefix: views, no copy
+            weight = weight[:k_out]
+            bias = bias[:k_out] if bias is not None else None
+            out_mask = None
+        if k_in is not None:
+            weight = weight[:, :k_in]
+            in_mask = None
         if out_mask is not None:
             weight = weight[out_mask]
             bias = bias[out_mask] if bias is not None else None

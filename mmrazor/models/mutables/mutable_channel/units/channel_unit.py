@@ -15,11 +15,44 @@ def get_module(model: nn.Module, name: str) -> nn.Module:
     """
     if name == '':
         return model
+    # fast path: walk the child dicts (what ``get_submodule`` finds for
+    # plain children, without its attribute lookups per level)
+    mod = model
+    for item in name.split('.'):
+        sub = mod._modules.get(item)
+        if sub is None or not is_plain_child(mod, item):
+            break
+        mod = sub
+    else:
+        return mod
     try:
         return model.get_submodule(name)
     except AttributeError as e:
         raise KeyError(f'module `{name}` not found in '
                        f'{type(model).__name__}') from e
+
+
+def is_plain_child(mod: nn.Module, item: str) -> bool:
+    """Whether ``getattr(mod, item)`` is ``mod._modules[item]``: nothing
+    of the same name on the class, the instance, in the parameters or
+    buffers, and the lookup is ``nn.Module``'s.
+
+    Args:
+        mod (nn.Module): The parent module.
+        item (str): The attribute name.
+
+    Returns:
+        bool: True when the child dict alone decides the lookup.
+    """
+    cls = type(mod)
+    return cls.__getattr__ is _MODULE_GETATTR and \
+        cls.__getattribute__ is _OBJECT_GETATTRIBUTE and \
+        item not in mod.__dict__ and item not in mod._parameters and \
+        item not in mod._buffers and not hasattr(cls, item)
+
+
+_MODULE_GETATTR = nn.Module.__getattr__
+_OBJECT_GETATTRIBUTE = object.__getattribute__
 
 
 class Channel:
@@ -111,8 +144,9 @@ class ChannelUnit(BaseModule):
     @classmethod
     def init_from_cfg(cls, model: nn.Module, config: Dict) -> 'ChannelUnit':
         """Build from a unit config with ``init_args`` and ``channels``."""
-        config = copy.deepcopy(config)
-        init_args = config.get('init_args', {})
+        # the channel configs are only read (each is copied below); a deep
+        # copy of them is the main cost for big models
+        init_args = copy.deepcopy(config.get('init_args', {}))
         if 'num_channels' not in init_args:
             raise KeyError('unit config needs init_args.num_channels, got '
                            f'{config}')
@@ -126,7 +160,7 @@ class ChannelUnit(BaseModule):
                 channel = Channel.init_from_cfg(model, ch_cfg)
                 unit.add_channel(channel)
         if 'choice' in config and config['choice'] is not None:
-            unit._pending_choice = config['choice']
+            unit._pending_choice = copy.deepcopy(config['choice'])
         return unit
 
     @classmethod

@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Channel units that own a mutable channel."""
 import abc
+import functools
 from typing import Dict, List, Type, Union
 
 from torch import nn
@@ -12,6 +13,18 @@ from .channel_unit import Channel, ChannelUnit, get_module
 
 def default_dynamic_op_map() -> Dict[type, type]:
     """Plain op type -> dynamic op type used by ``prepare_for_pruning``."""
+    from mmrazor.models.architectures import dynamic_ops as d
+    from mmrazor.models.architectures.dynamic_ops.bricks.dynamic_norm import \
+        layer_norm_2d_classes
+    mapping = dict(_fixed_dynamic_op_map())
+    for ln2d in layer_norm_2d_classes():
+        mapping[ln2d] = d.DynamicLayerNorm2d
+    return mapping
+
+
+@functools.lru_cache(maxsize=None)
+def _fixed_dynamic_op_map() -> Dict[type, type]:
+    # the imports below are slow to repeat for every unit
     from mmengine.model.utils import _BatchNormXd
 
     from mmrazor.models.architectures import dynamic_ops as d

@@ -5,22 +5,27 @@ OpenMMLab models dispatch on a ``mode`` argument and run Python code over
 data samples (loss computation, post-processing) that FX cannot trace.
 :class:`CustomTracer` traces ``forward`` with ``mode`` as a concrete
 argument and leaves the listed methods (``'pkg.Class.method'``) untraced:
-each call of such a method becomes one ``call_method`` node on the owning
-sub-module, executed eagerly at run time. Methods of the traced root module
-itself cannot be left untraced (the graph has no node for the root); skip
-the methods of its sub-modules (heads) instead.
+each call of such a method becomes one graph node executed eagerly at run
+time. Methods of the traced root module can be skipped too, and a skipped
+head method that calls its own ``forward`` (``outs = self(x)``) keeps that
+forward traced, so it is quantized (see ``untraced_call.py``).
 """
 import copy
 import importlib
+import inspect
+import linecache
+import os
+import os.path as osp
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import torch.nn as nn
-from torch.fx import Graph, GraphModule, Proxy
-from torch.fx.node import map_aggregate
+from torch.fx import Graph, GraphModule, Node, Proxy
 
 from mmrazor.registry import TASK_UTILS
 from mmrazor.structures.quantization.torch_ao import QuantizationTracer
+from .untraced_call import (SkippedMethodCall, fill_slots, flatten_proxies,
+                            self_forward_calls)
 
 
 def _import_attr(path: str) -> Any:
@@ -63,49 +68,60 @@ def _resolve_method(path: str) -> Tuple[type, str]:
     if not hasattr(cls, method):
         raise ValueError(f'skipped method {path!r}: {cls.__name__} has no '
                          f'method {method!r}')
+    raw = inspect.getattr_static(cls, method)
+    if isinstance(raw, (staticmethod, classmethod, property)) or \
+            not callable(raw):
+        raise ValueError(f'skipped method {path!r}: only plain methods can '
+                         f'be left untraced, got a {type(raw).__name__}')
     return cls, method
 
 
+class UntraceableCallError(RuntimeError):
+    """Raised by :class:`CustomTracer` when the model runs code FX cannot
+    trace; the message names the call and the ``skipped_methods`` entry
+    that would leave it untraced."""
+
+
 class UntracedMethodRegistry:
-    """Patch methods so that, while a tracer runs, a call becomes one
-    ``call_method`` node instead of being traced through.
+    """Patch methods so that, while a tracer runs, a call becomes one graph
+    node instead of being traced through.
+
+    A call with no symbolic argument runs as usual. Otherwise it becomes a
+    ``call_function`` node whose target, a :class:`SkippedMethodCall`,
+    binds the owner module (a sub-module or the traced root), holds the
+    non-symbolic arguments as they are (configs, data samples, flags) and
+    reuses the traced forward of the owner when the method calls
+    ``self(x)`` (see ``untraced_call.py``).
 
     Args:
         method (Callable): The (unbound) method.
         method_name (str): Its attribute name.
+        path (str, optional): ``'pkg.Class.method'`` (for messages).
     """
 
     #: ``{cls: {method_name: original}}`` of the currently patched methods.
     method_dict: Dict[type, Dict[str, Any]] = {}
 
-    def __init__(self, method: Callable, method_name: str) -> None:
+    def __init__(self,
+                 method: Callable,
+                 method_name: str,
+                 path: Optional[str] = None) -> None:
         self.method = method
         self.method_name = method_name
+        self.path = path or getattr(method, '__qualname__', method_name)
 
     def make_wrapper(self, tracer: 'CustomTracer') -> Callable:
-        method, name = self.method, self.method_name
+        """The patched method, bound to ``tracer``."""
+        registry = self
 
         def wrapped(module_self, *args, **kwargs):
-            has_proxy = []
+            template, proxies = flatten_proxies((args, kwargs))
+            if not proxies or not isinstance(module_self, nn.Module):
+                return registry.method(module_self, *args, **kwargs)
+            return tracer.create_untraced_call(registry, module_self, template,
+                                               proxies)
 
-            def check(a):
-                if isinstance(a, Proxy):
-                    has_proxy.append(True)
-                return a
-
-            map_aggregate((args, kwargs), check)
-            if not has_proxy or not isinstance(module_self, nn.Module):
-                return method(module_self, *args, **kwargs)
-            path = tracer.path_of_module(module_self)
-            if path == '':
-                raise RuntimeError(
-                    f'cannot leave {name!r} of the traced root module '
-                    'untraced; skip a method of a sub-module instead')
-            owner = tracer.create_proxy('get_attr', path, (), {})
-            return tracer.create_proxy('call_method', name, (owner, ) + args,
-                                       kwargs)
-
-        wrapped.__wrapped__ = method
+        wrapped.__wrapped__ = self.method
         return wrapped
 
 
@@ -113,11 +129,12 @@ class UntracedMethodRegistry:
 def _patched_methods(tracer: 'CustomTracer'):
     patched = []
     try:
-        for cls, name in tracer.skipped_method_targets:
+        for path, (cls, name) in zip(tracer.skipped_methods,
+                                     tracer.skipped_method_targets):
             had_own = name in cls.__dict__
             original = cls.__dict__[name] if had_own else None
             method = getattr(cls, name)
-            reg = UntracedMethodRegistry(method, name)
+            reg = UntracedMethodRegistry(method, name, path)
             setattr(cls, name, reg.make_wrapper(tracer))
             UntracedMethodRegistry.method_dict.setdefault(cls, {})[name] = \
                 method
@@ -132,9 +149,96 @@ def _patched_methods(tracer: 'CustomTracer'):
             UntracedMethodRegistry.method_dict.get(cls, {}).pop(name, None)
 
 
+_TRACER_FILES = (os.sep + 'torch' + os.sep, os.sep + 'contextlib.py',
+                 os.sep + 'functools.py', osp.dirname(__file__) + os.sep)
+
+
+def _model_frames(exc: BaseException) -> List[Any]:
+    """Frames of the model's own code in the traceback of ``exc``."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        filename = frame.f_code.co_filename
+        if not any(part in filename for part in _TRACER_FILES):
+            frames.append((frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return frames
+
+
+def _qualified(frame: Any) -> str:
+    code = frame.f_code
+    qualname = getattr(code, 'co_qualname', code.co_name)
+    return f"{frame.f_globals.get('__name__', '?')}.{qualname}"
+
+
+def explain_trace_error(exc: BaseException, root: Any,
+                        concrete_args: Optional[Dict[str, Any]]) -> str:
+    """A message naming the untraceable call of ``exc`` and the
+    ``skipped_methods`` entry that would leave it untraced.
+
+    Args:
+        exc (BaseException): The error raised while tracing.
+        root (Any): The traced model.
+        concrete_args (dict, optional): The concrete arguments.
+
+    Returns:
+        str: The message.
+    """
+    name = type(root).__name__ if isinstance(root, nn.Module) else str(root)
+    head = (f'CustomTracer cannot trace {name}'
+            f'{"" if not concrete_args else f" with {concrete_args}"}: '
+            f'{type(exc).__name__}: {exc}')
+    frames = _model_frames(exc)
+    if not frames:
+        return head
+    frame, lineno = frames[-1]
+    line = linecache.getline(frame.f_code.co_filename, lineno).strip()
+    where = (f'\n  untraceable call: {_qualified(frame)} '
+             f'({frame.f_code.co_filename}:{lineno}: {line})')
+    # methods of modules on the stack, innermost first; the root forward
+    # itself cannot be skipped
+    methods = []
+    for fr, _ in reversed(frames):
+        owner = fr.f_locals.get('self')
+        qualname = getattr(fr.f_code, 'co_qualname', fr.f_code.co_name)
+        if not isinstance(owner, nn.Module) or '<' in qualname:
+            continue
+        if owner is root and fr.f_code.co_name == 'forward':
+            continue
+        path = _qualified(fr)
+        if path not in methods:
+            methods.append(path)
+    chain = ' -> '.join(_qualified(fr) for fr, _ in frames)
+    msg = head + where + f'\n  model call chain: {chain}'
+    if methods:
+        msg += (f"\n  add '{methods[0]}' to quantizer.tracer.skipped_methods"
+                ' to leave it untraced (it then runs eagerly, unquantized;'
+                ' if it calls self(x) on one of its own arguments, that '
+                'forward stays traced)')
+        if len(methods) > 1:
+            msg += f'; or one of its callers: {methods[1:]}'
+    else:
+        msg += ('\n  the untraceable code is in the root forward itself; '
+                'make the arguments it branches on concrete '
+                "(concrete_args, e.g. {'mode': ...}) or move it into a "
+                'method listed in skipped_methods')
+    return msg
+
+
 @TASK_UTILS.register_module()
 class CustomTracer(QuantizationTracer):
     """FX tracer for quantizing OpenMMLab models.
+
+    Methods listed in ``skipped_methods`` are left untraced: each call with
+    symbolic arguments becomes one graph node run eagerly at run time (see
+    :class:`UntracedMethodRegistry`). This works for methods of the traced
+    root module too (e.g. a detector's ``add_pred_to_datasample``), for
+    methods whose other arguments are arbitrary objects (configs, data
+    samples, flags), and for head methods that mix data-sample handling
+    with ``self(x)``: the forward they call stays traced and quantized.
+    When tracing fails, :class:`UntraceableCallError` names the
+    untraceable call and the entry to add.
 
     Args:
         skipped_methods (list[str]): ``'pkg.Class.method'`` methods left
@@ -142,7 +246,8 @@ class CustomTracer(QuantizationTracer):
         skipped_module_names (list[str]): Sub-module names kept as leaves
             (not traced into, not quantized).
         skipped_module_classes (list[str | type]): Module classes kept as
-            leaves.
+            leaves (e.g. a head whose forward is data dependent, kept
+            whole).
     """
 
     def __init__(self,
@@ -175,11 +280,107 @@ class CustomTracer(QuantizationTracer):
 
         Returns:
             Graph: The traced graph.
+
+        Raises:
+            UntraceableCallError: The model runs untraceable code; the
+                message names it and the ``skipped_methods`` entry to add.
         """
         self.node_name_to_scope = {}
         self.scope = type(self.scope)('', None)
-        with _patched_methods(self):
-            return super().trace(root, concrete_args)
+        try:
+            with _patched_methods(self):
+                return super().trace(root, concrete_args)
+        except UntraceableCallError:
+            raise
+        except Exception as e:
+            raise UntraceableCallError(
+                explain_trace_error(e, root, concrete_args)) from e
+
+    def _trace_reused_forwards(self, registry: UntracedMethodRegistry,
+                               module: nn.Module, template: Any,
+                               proxies: List[Proxy]):
+        """Trace the forward calls ``self(x)`` of an untraced method.
+
+        A forward that fails to trace is rolled back (its nodes erased) and
+        left to run eagerly inside the method.
+
+        Args:
+            registry (UntracedMethodRegistry): The skipped method.
+            module (nn.Module): The module it is called on.
+            template (Any): ``(args, kwargs)`` with slots for the proxies.
+            proxies (list[Proxy]): The symbolic arguments.
+
+        Returns:
+            tuple: Parameter names of each traced forward call, templates
+            of their results and the result proxies.
+        """
+        names_list, templates, values = [], [], []
+        calls = self_forward_calls(registry.method)
+        if not calls:
+            return names_list, templates, values
+        args, kwargs = fill_slots(template, proxies)
+        try:
+            bound = inspect.signature(registry.method).bind(
+                module, *args, **kwargs)
+        except TypeError:
+            return names_list, templates, values
+        bound.apply_defaults()
+        for names in calls:
+            fwd_args = tuple(bound.arguments[n] for n in names)
+            if not flatten_proxies(fwd_args)[1]:
+                continue
+            # the node before the ones the forward adds
+            last = next(iter(reversed(self.graph.nodes)), None)
+            try:
+                result = module(*fwd_args)
+            except Exception:
+                self._erase_after(last)
+                continue
+            result_template, result_proxies = flatten_proxies(result)
+            if not result_proxies:
+                self._erase_after(last)
+                continue
+            names_list.append(names)
+            templates.append(result_template)
+            values.append(result_proxies)
+        return names_list, templates, values
+
+    def _erase_after(self, last: Optional[Node]) -> None:
+        for node in reversed(list(self.graph.nodes)):
+            if node is last:
+                break
+            self.graph.erase_node(node)
+
+    def create_untraced_call(self, registry: UntracedMethodRegistry,
+                             module: nn.Module, template: Any,
+                             proxies: List[Proxy]) -> Proxy:
+        """The graph node of one untraced method call.
+
+        The owner module is bound in the node's target, not fetched with a
+        ``get_attr``: a ``get_attr`` of a whole head would make it part of
+        the graph module's hierarchy, and preparing (fusion, QAT module
+        swaps) would then replace the float model's own sub-modules.
+
+        Args:
+            registry (UntracedMethodRegistry): The skipped method.
+            module (nn.Module): The module it is called on.
+            template (Any): ``(args, kwargs)`` with slots for the proxies.
+            proxies (list[Proxy]): The symbolic arguments.
+
+        Returns:
+            Proxy: The result of the call.
+        """
+        names, templates, values = self._trace_reused_forwards(
+            registry, module, template, proxies)
+        call = SkippedMethodCall(
+            registry.path,
+            registry.method,
+            template,
+            names,
+            templates,
+            owner=module)
+        node_args = (tuple(proxies), tuple(tuple(v) for v in values))
+        return self.create_proxy('call_function', call, node_args, {})
 
 
 def _is_stateless(module: nn.Module) -> bool:
@@ -279,6 +480,7 @@ def custom_symbolic_trace(
 
 
 __all__ = [
-    'CustomTracer', 'UntracedMethodRegistry', 'custom_symbolic_trace',
-    'build_graphmodule', 'duplicate_reused_nodes'
+    'CustomTracer', 'UntracedMethodRegistry', 'UntraceableCallError',
+    'explain_trace_error', 'custom_symbolic_trace', 'build_graphmodule',
+    'duplicate_reused_nodes'
 ]

@@ -43,12 +43,13 @@ class FxTracer(fx.Tracer):
             treated as opaque leaves.
     """
 
-    def __init__(
-        self,
-        autowrap_modules: tuple = (math, ),
-        autowrap_functions: Sequence = (),
-        param_shapes_constant: bool = False,
-        leaf_module: Sequence = ()) -> None:
+    # yapf: disable
+    def __init__(self,
+                 autowrap_modules: tuple = (math, ),
+                 autowrap_functions: Sequence = (),
+                 param_shapes_constant: bool = False,
+                 leaf_module: Sequence = ()) -> None:
+        # yapf: enable
         funcs = tuple(_import_obj(f) for f in autowrap_functions)
         super().__init__(
             autowrap_modules=tuple(autowrap_modules),
@@ -58,14 +59,15 @@ class FxTracer(fx.Tracer):
         self.leaf_classes = tuple(
             x for x in leaf_module if isinstance(x, type))
         self.module_path_stack: List[str] = []
+        self.failed_module_path: Optional[str] = None
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         from mmrazor.models.architectures.dynamic_ops import DynamicMixin
         if isinstance(m, DynamicMixin) and not isinstance(m, nn.Sequential):
             return True
-        if isinstance(
-                m,
-            (nn.Conv2d, nn.Linear, _BatchNorm, nn.LayerNorm, nn.GroupNorm)):
+        leaf_types = (nn.Conv2d, nn.Linear, _BatchNorm, nn.LayerNorm,
+                      nn.GroupNorm)
+        if isinstance(m, leaf_types):
             return True
         if type(m).__name__ == 'Scale':
             return True
@@ -80,6 +82,12 @@ class FxTracer(fx.Tracer):
         self.module_path_stack.append(self.path_of_module(m))
         try:
             return super().call_module(m, forward, args, kwargs)
+        except Exception:
+            # the innermost module the failure went through (the stack is
+            # unwound by the time the error reaches the caller)
+            if self.failed_module_path is None:
+                self.failed_module_path = self.module_path_stack[-1]
+            raise
         finally:
             self.module_path_stack.pop()
 
@@ -100,6 +108,39 @@ def _first_user_frame(tb) -> Optional[str]:
     return f'{f.filename}:{f.lineno} in {f.name}: `{(f.line or "").strip()}`'
 
 
+class TracedModule:
+    """A traced graph with the module it runs on.
+
+    Cheaper than a ``torch.fx.GraphModule`` (no copy of the module
+    hierarchy, no generated code); enough for :class:`ValueRecorder` and
+    ``ModuleGraph.init_from_fx_graph``.
+
+    Args:
+        root (nn.Module): The traced module.
+        graph (torch.fx.Graph): Its graph.
+    """
+
+    def __init__(self, root: nn.Module, graph: fx.Graph) -> None:
+        self.root = root
+        self.graph = graph
+
+    def get_submodule(self, target: str) -> nn.Module:
+        return self.root.get_submodule(target)
+
+
+def trace_to_traced_module(root: nn.Module,
+                           tracer: FxTracer,
+                           concrete_args: Optional[Dict] = None,
+                           prefix: str = '') -> TracedModule:
+    """Trace ``root`` with ``tracer`` (see :func:`trace_to_graph_module`).
+
+    Returns:
+        TracedModule: The graph and ``tracer.root``.
+    """
+    graph = _trace(root, tracer, concrete_args, prefix)
+    return TracedModule(tracer.root, graph)
+
+
 def trace_to_graph_module(root: nn.Module,
                           tracer: FxTracer,
                           concrete_args: Optional[Dict] = None,
@@ -110,37 +151,141 @@ def trace_to_graph_module(root: nn.Module,
         UntraceableModelError: Naming the module path and the source line
             of the first untraceable call and how to skip it.
     """
-    try:
-        graph = tracer.trace(root, concrete_args=concrete_args)
-    except Exception as e:  # noqa: BLE001
-        where = _first_user_frame(sys.exc_info()[2]) or 'unknown location'
-        path = tracer.module_path_stack[-1] if tracer.module_path_stack \
-            else ''
-        if prefix and path.startswith(prefix):
-            path = path[len(prefix):]
-        mod_desc = f'module `{path}`' if path else 'the model forward'
-        raise UntraceableModelError(
-            f'torch.fx can not trace {type(root).__name__}: the first '
-            f'untraceable call is in {mod_desc} at {where} '
-            f'({type(e).__name__}: {e}). To skip it, make the module an '
-            f"opaque leaf with ChannelAnalyzer(leaf_modules=['{path}']) "
-            "(its channels become non-prunable), wrap the function with "
-            "ChannelAnalyzer(autowrap_functions=['pkg.module.func']).") \
-            from e
+    graph = _trace(root, tracer, concrete_args, prefix)
     return fx.GraphModule(tracer.root, graph, type(root).__name__)
 
 
-class ValueRecorder(fx.Interpreter):
-    """Runs a GraphModule and keeps a meta copy of every node output."""
+def _trace(root: nn.Module, tracer: FxTracer, concrete_args: Optional[Dict],
+           prefix: str) -> fx.Graph:
+    try:
+        return tracer.trace(root, concrete_args=concrete_args)
+    except Exception as e:  # noqa: BLE001
+        where = _first_user_frame(sys.exc_info()[2]) or 'unknown location'
+        path = tracer.failed_module_path or ''
+        if prefix and path.startswith(prefix):
+            path = path[len(prefix):]
+        elif prefix and path == prefix.rstrip('.'):
+            path = ''  # the model's own forward
+        path = path.strip('.')
+        if path:
+            mod_desc = f'module `{path}`'
+            skip = ('make the module an opaque leaf with '
+                    f"ChannelAnalyzer(leaf_modules=['{path}']) (its "
+                    'channels become non-prunable), ')
+        else:
+            mod_desc = 'the model forward'
+            skip = ("use ChannelAnalyzer(tracer_type='BackwardTracer') "
+                    '(no symbolic tracing), ')
+        raise UntraceableModelError(
+            f'torch.fx can not trace {type(root).__name__}: the first '
+            f'untraceable call is in {mod_desc} at {where} '
+            f'({type(e).__name__}: {e}). To skip it, {skip}or wrap the '
+            "function with ChannelAnalyzer(autowrap_functions="
+            "['pkg.module.func']).") from e
 
-    def __init__(self, gm: fx.GraphModule) -> None:
-        super().__init__(gm)
+
+class ValueRecorder(fx.Interpreter):
+    """Runs a GraphModule (or a :class:`TracedModule`) and keeps a meta
+    copy of every node output."""
+
+    def __init__(self, gm: Union[fx.GraphModule, TracedModule]) -> None:
+        if isinstance(gm, TracedModule):
+            super().__init__(gm.root, graph=gm.graph)
+        else:
+            super().__init__(gm)
         self.values: Dict[str, Any] = {}
 
     def run_node(self, n: fx.Node) -> Any:
         out = super().run_node(n)
         self.values[n.name] = _to_meta(out)
         return out
+
+    def run(self, *args) -> Any:
+        """Run the graph on ``args`` and return its output.
+
+        The same ops as ``torch.fx.Interpreter.run`` (its ``run_node`` per
+        opcode), without its per-node bookkeeping.
+        """
+        if type(self).run_node is not ValueRecorder.run_node or \
+                not _plain_codegen(self.graph):
+            return super().run(*args)
+        from mmrazor.models.mutables.mutable_channel.units import channel_unit
+        is_plain_child = channel_unit.is_plain_child
+        env: Dict[fx.Node, Any] = {}
+        values = self.values
+        args_iter = iter(args)
+        last_uses = self.user_to_last_uses if \
+            self.garbage_collect_values else {}
+
+        def load(a):
+            return fx.node.map_arg(a, lambda n: env[n])
+
+        for node in self.graph.nodes:
+            op = node.op
+            if op == 'placeholder':
+                if node.target.startswith('*'):
+                    out = list(args_iter)
+                else:
+                    try:
+                        out = next(args_iter)
+                    except StopIteration as e:
+                        if not node.args:
+                            raise RuntimeError(
+                                'expected positional argument for '
+                                f'parameter {node.target}, but one was '
+                                'not passed in!') from e
+                        out = node.args[0]
+            elif op == 'get_attr':
+                out = self.fetch_attr(node.target)
+            elif op == 'call_module':
+                out = _fetch_module(self.module, node.target,
+                                    is_plain_child)(*load(node.args),
+                                                    **load(node.kwargs))
+            elif op == 'call_function':
+                out = node.target(*load(node.args), **load(node.kwargs))
+            elif op == 'call_method':
+                self_obj, *rest = load(node.args)
+                out = getattr(self_obj, node.target)(*rest,
+                                                     **load(node.kwargs))
+            elif op == 'output':
+                out = load(node.args)[0]
+                values[node.name] = _to_meta(out)
+                return out
+            else:
+                raise RuntimeError(f'unknown fx opcode {op!r}')
+            env[node] = out
+            values[node.name] = _to_meta(out)
+            for dead in last_uses.get(node, ()):
+                del env[dead]
+        return None
+
+
+def _plain_codegen(graph: fx.Graph) -> bool:
+    """Whether the graph's outputs need no pytree processing."""
+    return type(graph._codegen) is fx.graph.CodeGen
+
+
+def _fetch_module(root: nn.Module, target: str,
+                  is_plain_child: Callable) -> Any:
+    """``Interpreter.fetch_attr(target)`` for a module path: walks the
+    child dicts when every step is a plain child (``is_plain_child``, see
+    ``channel_unit.is_plain_child``)."""
+    mod = root
+    for item in target.split('.'):
+        sub = mod._modules.get(item)
+        if sub is None or not is_plain_child(mod, item):
+            mod = None
+            break
+        mod = sub
+    if mod is not None:
+        return mod
+    obj = root
+    for i, item in enumerate(target.split('.')):
+        if not hasattr(obj, item):
+            raise RuntimeError('Node referenced nonexistent target '
+                               f"{'.'.join(target.split('.')[:i + 1])}")
+        obj = getattr(obj, item)
+    return obj
 
 
 def _to_meta(v: Any) -> Any:
