@@ -59,14 +59,8 @@ def main():
         '--size', type=int, default=0, help='square input size override')
     args = parser.parse_args()
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from channel_analysis_coverage import MODELS_TO_TEST
-
-    from mmrazor.utils import register_all_modules
-    register_all_modules(False)
-    names = [
-        n for n in MODELS_TO_TEST
-        if not args.only or any(o in n for o in args.only.split(','))
-    ]
+    from channel_analysis_coverage import MODELS_TO_TEST, select_models
+    names = select_models(args.only)
     rows, failed = [], []
     print('| model | fx s | backward s | backward/fx | fx units | '
           'backward units | fx / backward unsupported | same units |')

@@ -151,16 +151,22 @@ def run_one(name, build):
     return row
 
 
+def select_models(only: str) -> list:
+    """Names of MODELS_TO_TEST matching any comma-separated part of
+    ``only`` (all when empty), with the registries ready."""
+    from mmrazor.utils import register_all_modules
+    register_all_modules(False)
+    return [
+        n for n in MODELS_TO_TEST
+        if not only or any(o in n for o in only.split(','))
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--only', default='')
     args = parser.parse_args()
-    from mmrazor.utils import register_all_modules
-    register_all_modules(False)
-    names = [
-        n for n in MODELS_TO_TEST
-        if not args.only or any(o in n for o in args.only.split(','))
-    ]
+    names = select_models(args.only)
     rows, failed = [], []
     print('| model | analysis s | units | prunable % | unsupported | '
           'supported | 50 % prune+export |')

@@ -49,9 +49,9 @@ def classifier(base: int) -> dict:
 
 
 def build(device: str, tau: float):
-    import mmrazor  # noqa: F401
     from mmengine.optim import OptimWrapper
 
+    import mmrazor  # noqa: F401
     from mmrazor.registry import MODELS
     algo = MODELS.build(
         dict(

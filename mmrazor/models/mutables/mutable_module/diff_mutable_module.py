@@ -108,6 +108,21 @@ class DiffMutableModule(MutableModule[CHOICE_TYPE, CHOSEN_TYPE]):
     def sample_choice(self, arch_param: Tensor) -> CHOICE_TYPE:
         """Choice chosen by the architecture parameters."""
 
+    def _dump_chosen_list(self) -> DumpChosen:
+        """The chosen names as a list (the DARTS subnet format), with all
+        the unfixed choices as meta."""
+        if self.is_fixed:
+            chosen = list(self._chosen)
+        else:
+            if self.current_choice is None:
+                raise RuntimeError(
+                    f'current_choice of the {type(self).__name__} is None; '
+                    'sample or set a choice before dumping it.')
+            current = self.current_choice
+            chosen = [current] if isinstance(current, str) else list(current)
+        return DumpChosen(
+            chosen=chosen, meta=dict(all_choices=list(self._unfixed_choices)))
+
 
 def _check_arch_param(mutable: DiffMutableModule, arch_param: Tensor) -> None:
     if arch_param.dim() != 1 or \
@@ -276,17 +291,7 @@ class DiffMutableOP(DiffMutableModule[str, Union[str, List[str]]]):
             DumpChosen: ``chosen`` is a list of op names, ``meta`` has
             ``all_choices``.
         """
-        if self.is_fixed:
-            chosen = list(self._chosen)
-        else:
-            if self.current_choice is None:
-                raise RuntimeError(
-                    'current_choice of the DiffMutableOP is None; sample or '
-                    'set a choice before dumping it.')
-            current = self.current_choice
-            chosen = [current] if isinstance(current, str) else list(current)
-        return DumpChosen(
-            chosen=chosen, meta=dict(all_choices=list(self._unfixed_choices)))
+        return self._dump_chosen_list()
 
 
 @MODELS.register_module()
@@ -468,17 +473,7 @@ class DiffChoiceRoute(DiffMutableModule[List[str], List[str]]):
             DumpChosen: ``chosen`` is a list of edge names, ``meta`` has
             ``all_choices``.
         """
-        if self.is_fixed:
-            chosen = list(self._chosen)
-        else:
-            if self.current_choice is None:
-                raise RuntimeError(
-                    f'current_choice of the {type(self).__name__} is None; '
-                    'sample or set a choice before dumping it.')
-            current = self.current_choice
-            chosen = [current] if isinstance(current, str) else list(current)
-        return DumpChosen(
-            chosen=chosen, meta=dict(all_choices=list(self._unfixed_choices)))
+        return self._dump_chosen_list()
 
 
 @MODELS.register_module()
