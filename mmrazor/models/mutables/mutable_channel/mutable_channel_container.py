@@ -60,14 +60,20 @@ class MutableChannelContainer(BaseMutableChannel):
     @property
     def current_mask(self) -> Tensor:
         self._fill_unregistered_range()
-        masks = [
-            m.current_mask.bool().flatten()
-            for m in self.mutable_channels.values()
-        ]
+        masks = []
+        for m in self.mutable_channels.values():
+            mask = m.current_mask
+            # skip the no-op conversions (each is a dispatch)
+            if mask.dtype != torch.bool:
+                mask = mask.bool()
+            if mask.dim() != 1:
+                mask = mask.flatten()
+            masks.append(mask)
         if not masks:
             return torch.ones(self.num_channels, dtype=torch.bool)
         device = masks[0].device
-        return torch.cat([m.to(device) for m in masks])
+        return torch.cat(
+            [m if m.device == device else m.to(device) for m in masks])
 
     def register_mutable(self, mutable_channel: BaseMutableChannel, start: int,
                          end: int) -> None:

@@ -25,12 +25,13 @@ class DynamicConvMixin(DynamicChannelMixin):
         Raises:
             ValueError: The masks break the group structure.
         """
-        in_mask = self.get_mask('in_channels', self.in_channels)
-        out_mask = self.get_mask('out_channels', self.out_channels)
+        in_mask, k_in = self.get_mask_and_prefix('in_channels',
+                                                 self.in_channels)
+        out_mask, k_out = self.get_mask_and_prefix('out_channels',
+                                                   self.out_channels)
         weight, bias, groups = self.weight, self.bias, self.groups
         if in_mask is None and out_mask is None:
             return weight, bias, groups
-        k_in, k_out = self.prefix_len(in_mask), self.prefix_len(out_mask)
         prefix_in = in_mask is None or k_in is not None
         prefix_out = out_mask is None or k_out is not None
         if prefix_in and prefix_out:

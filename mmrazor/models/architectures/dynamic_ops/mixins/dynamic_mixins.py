@@ -129,6 +129,38 @@ class DynamicChannelMixin(DynamicMixin):
             return None
         return mask
 
+    def get_mask_and_prefix(
+            self, attr: str,
+            num: int) -> Tuple[Optional[Tensor], Optional[int]]:
+        """``(get_mask(attr, num), prefix_len(mask))`` with fewer tensor
+        ops (one sum tells both whether every channel is kept and the
+        prefix length to check).
+
+        Args:
+            attr (str): Generic or op-specific attribute name.
+            num (int): Expected mask length.
+
+        Returns:
+            Tuple[Tensor | None, int | None]: The bool mask (None when
+            nothing is registered or every channel is kept) and the
+            prefix length (None when the mask is not a prefix).
+        """
+        mutable = self.get_mutable_attr(attr)
+        if mutable is None:
+            return None, None
+        mask = mutable.current_mask
+        if mask.numel() != num:
+            raise RuntimeError(f'{type(self).__name__}: mask of `{attr}` has '
+                               f'{mask.numel()} entries, expected {num}')
+        if mask.dtype != torch.bool:
+            mask = mask.to(torch.bool)
+        k = int(mask.sum())
+        if k == num:
+            return None, None
+        if bool(mask[:k].all()):
+            return mask, k
+        return mask, None
+
     @staticmethod
     def prefix_len(mask: Optional[Tensor]) -> Optional[int]:
         """``k`` when ``mask`` keeps exactly its first ``k`` entries (then
@@ -174,12 +206,11 @@ class DynamicBatchNormMixin(DynamicChannelMixin):
     ) -> Tuple[Optional[Tensor], Optional[Tensor], Optional[Tensor],
                Optional[Tensor], Optional[Tensor]]:
         """(running_mean, running_var, weight, bias, mask) of the choice."""
-        mask = self.get_mask('num_features', self.num_features)
+        mask, k = self.get_mask_and_prefix('num_features', self.num_features)
         rm, rv = self.running_mean, self.running_var
         w, b = self.weight, self.bias
-        if mask is None or bool(mask.all()):
+        if mask is None:
             return rm, rv, w, b, None
-        k = self.prefix_len(mask)
         if k is not None:
             # views: no copy
             return tuple(t[:k] if t is not None else None
@@ -248,10 +279,11 @@ class DynamicLinearMixin(DynamicChannelMixin):
 
     def get_dynamic_params(self) -> Tuple[Tensor, Optional[Tensor]]:
         """(weight, bias) sliced by the current masks."""
-        in_mask = self.get_mask('in_features', self.in_features)
-        out_mask = self.get_mask('out_features', self.out_features)
+        in_mask, k_in = self.get_mask_and_prefix('in_features',
+                                                 self.in_features)
+        out_mask, k_out = self.get_mask_and_prefix('out_features',
+                                                   self.out_features)
         weight, bias = self.weight, self.bias
-        k_out, k_in = self.prefix_len(out_mask), self.prefix_len(in_mask)
         if k_out is not None:
             # kept channels are a prefix: views, no copy
             weight = weight[:k_out]
