@@ -14,7 +14,6 @@ import argparse
 import os.path as osp
 import sys
 import time
-import traceback
 
 
 def _groups(result):
@@ -59,27 +58,19 @@ def main():
         '--size', type=int, default=0, help='square input size override')
     args = parser.parse_args()
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from channel_analysis_coverage import MODELS_TO_TEST, select_models
+    from channel_analysis_coverage import (MODELS_TO_TEST, run_table,
+                                           select_models)
     names = select_models(args.only)
-    rows, failed = [], []
     print('| model | fx s | backward s | backward/fx | fx units | '
           'backward units | fx / backward unsupported | same units |')
     print('|---|---:|---:|---:|---:|---:|---|---|')
-    for name in names:
-        try:
-            r = run_one(MODELS_TO_TEST[name], args.size)
-        except Exception as e:  # noqa: BLE001
-            traceback.print_exc()
-            failed.append(name)
-            print(f'| {name} | ERROR {type(e).__name__}: {e} |')
-            continue
-        rows.append(r)
-        print(
-            f"| {name} | {r['fx_time']:.2f} | {r['bw_time']:.2f} | "
-            f"{r['bw_time'] / r['fx_time']:.2f} | {r['fx_units']} | "
-            f"{r['bw_units']} | {r['fx_unsupported']} / "
-            f"{r['bw_unsupported']} | {'yes' if r['same'] else 'NO'} |",
-            flush=True)
+    rows, failed = run_table(
+        names, lambda name: run_one(MODELS_TO_TEST[name], args.size),
+        lambda name, r:
+        (f"| {name} | {r['fx_time']:.2f} | {r['bw_time']:.2f} | "
+         f"{r['bw_time'] / r['fx_time']:.2f} | {r['fx_units']} | "
+         f"{r['bw_units']} | {r['fx_unsupported']} / "
+         f"{r['bw_unsupported']} | {'yes' if r['same'] else 'NO'} |"))
     same = sum(r['same'] for r in rows)
     ratio = max((r['bw_time'] / r['fx_time'] for r in rows), default=0.0)
     print(f'models={len(names)} analysed={len(rows)} same_units={same} '

@@ -14,6 +14,7 @@ import copy
 import sys
 import time
 import traceback
+from typing import Callable
 
 import torch
 
@@ -162,32 +163,47 @@ def select_models(only: str) -> list:
     ]
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--only', default='')
-    args = parser.parse_args()
-    names = select_models(args.only)
+def run_table(names: list, run: Callable[[str], dict],
+              format_row: Callable[[str, dict], str]) -> tuple:
+    """Run ``run(name)`` for every model and print one table row each;
+    a model that raises is printed as an error row.
+
+    Returns:
+        tuple: The result dicts and the names of the models that raised.
+    """
     rows, failed = [], []
-    print('| model | analysis s | units | prunable % | unsupported | '
-          'supported | 50 % prune+export |')
-    print('|---|---:|---:|---:|---:|---|---|')
     for name in names:
         try:
-            r = run_one(name, MODELS_TO_TEST[name])
+            r = run(name)
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
             failed.append(name)
             print(f'| {name} | ERROR {type(e).__name__}: {e} |')
             continue
         rows.append(r)
-        print(
-            f"| {name} | {r['time']:.2f} | {r['units']} | "
-            f"{100 * r['share']:.1f} | {r['unsupported']} | "
-            f"{'yes' if r['supported'] else 'no'} | "
-            f"{'yes' if r['exported'] else 'NO'} |",
-            flush=True)
-        for d in r['details']:
-            print(f'|   | {d} |')
+        print(format_row(name, r), flush=True)
+    return rows, failed
+
+
+def _coverage_row(name: str, r: dict) -> str:
+    row = (f"| {name} | {r['time']:.2f} | {r['units']} | "
+           f"{100 * r['share']:.1f} | {r['unsupported']} | "
+           f"{'yes' if r['supported'] else 'no'} | "
+           f"{'yes' if r['exported'] else 'NO'} |")
+    return '\n'.join([row] + [f'|   | {d} |' for d in r['details']])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--only', default='')
+    args = parser.parse_args()
+    names = select_models(args.only)
+    print('| model | analysis s | units | prunable % | unsupported | '
+          'supported | 50 % prune+export |')
+    print('|---|---:|---:|---:|---:|---|---|')
+    rows, failed = run_table(names,
+                             lambda name: run_one(name, MODELS_TO_TEST[name]),
+                             _coverage_row)
     exported = sum(r['exported'] for r in rows)
     supported = sum(r['supported'] for r in rows)
     print(f'models={len(names)} analysed={len(rows)} '

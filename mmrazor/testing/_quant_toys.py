@@ -63,8 +63,16 @@ TOY_SKIPPED_METHODS = [
 ]
 
 
-def toy_global_qconfig(lsq: bool = False) -> Dict:
-    """A W8A8 (per-channel weights) ``global_qconfig``; LSQ if ``lsq``."""
+def toy_global_qconfig(lsq: bool = False,
+                       a_dtype: str = 'quint8',
+                       a_symmetry: bool = False) -> Dict:
+    """A W8A8 (per-channel weights) ``global_qconfig``; LSQ if ``lsq``.
+
+    Args:
+        lsq (bool): LSQ observers and ``LearnableFakeQuantize``.
+        a_dtype (str): Activation dtype, ``'quint8'`` or ``'qint8'``.
+        a_symmetry (bool): Symmetric activation quantization.
+    """
     if lsq:
         w_obs, a_obs = 'LSQPerChannelObserver', 'LSQObserver'
         fake_quant = 'LearnableFakeQuantize'
@@ -78,7 +86,7 @@ def toy_global_qconfig(lsq: bool = False) -> Dict:
         a_fake_quant=dict(type=f'mmrazor.{fake_quant}'),
         w_qscheme=dict(
             qdtype='qint8', bit=8, is_symmetry=True, is_symmetric_range=True),
-        a_qscheme=dict(qdtype='quint8', bit=8, is_symmetry=False))
+        a_qscheme=dict(qdtype=a_dtype, bit=8, is_symmetry=a_symmetry))
 
 
 def toy_quant_model_cfg(lsq: bool = False) -> Dict:

@@ -117,7 +117,7 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
                                                 OneShotMutableChannelUnit)
         units = OneShotMutableChannelUnit.init_from_predefined_model(supernet)
         groups: Dict[str, List] = dict()
-        self.mutable_units: List = []
+        self.mutable_units = []
         for unit in units:
             mutable = unit.mutable_channel
             if mutable.is_fixed:

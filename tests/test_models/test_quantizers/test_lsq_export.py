@@ -9,17 +9,11 @@ import torch.nn as nn
 from mmrazor.models.fake_quants import (LearnableFakeQuantize,
                                         enable_static_estimate, enable_val)
 from mmrazor.models.quantizers import OpenVINOQuantizer, TensorRTQuantizer
+from mmrazor.testing import toy_global_qconfig
 
 
 def lsq_qconfig(a_dtype: str = 'quint8') -> dict:
-    return dict(
-        w_observer=dict(type='mmrazor.LSQPerChannelObserver'),
-        a_observer=dict(type='mmrazor.LSQObserver'),
-        w_fake_quant=dict(type='mmrazor.LearnableFakeQuantize'),
-        a_fake_quant=dict(type='mmrazor.LearnableFakeQuantize'),
-        w_qscheme=dict(
-            qdtype='qint8', bit=8, is_symmetry=True, is_symmetric_range=True),
-        a_qscheme=dict(qdtype=a_dtype, bit=8, is_symmetry=True))
+    return toy_global_qconfig(lsq=True, a_dtype=a_dtype, a_symmetry=True)
 
 
 class TinyNet(nn.Module):

@@ -11,17 +11,7 @@ import torch.nn as nn
 from mmrazor.models.quantizers import OpenVINOQuantizer, TorchNativeQuantizer
 from mmrazor.models.quantizers.exporters import ONNXOptimUtils, export_qdq_onnx
 from mmrazor.structures.quantization.torch_ao import disable_observer
-
-
-def qconfig():
-    return dict(
-        w_observer=dict(type='mmrazor.PerChannelMinMaxObserver'),
-        a_observer=dict(type='mmrazor.MinMaxObserver'),
-        w_fake_quant=dict(type='mmrazor.FakeQuantize'),
-        a_fake_quant=dict(type='mmrazor.FakeQuantize'),
-        w_qscheme=dict(
-            qdtype='qint8', bit=8, is_symmetry=True, is_symmetric_range=True),
-        a_qscheme=dict(qdtype='quint8', bit=8, is_symmetry=False))
+from mmrazor.testing import toy_global_qconfig
 
 
 class ResNetLike(nn.Module):
@@ -86,7 +76,7 @@ def _ort_optimized(path, tmp_path):
                          [OpenVINOQuantizer, TorchNativeQuantizer])
 def test_ort_runs_convs_and_residual_adds_in_int8(quantizer_cls, tmp_path):
     import onnx
-    deploy = _deploy(quantizer_cls(global_qconfig=qconfig()))
+    deploy = _deploy(quantizer_cls(global_qconfig=toy_global_qconfig()))
     x = torch.randn(8, 3, 16, 16)
     path = export_qdq_onnx(deploy, x, str(tmp_path / 'm.onnx'))
     graph = onnx.load(path).graph
@@ -113,7 +103,7 @@ def test_ort_runs_convs_and_residual_adds_in_int8(quantizer_cls, tmp_path):
 def test_squeeze_per_tensor_qparams_is_exact(tmp_path):
     import onnx
     import onnxruntime as ort
-    deploy = _deploy(TorchNativeQuantizer(global_qconfig=qconfig()))
+    deploy = _deploy(TorchNativeQuantizer(global_qconfig=toy_global_qconfig()))
     x = torch.randn(4, 3, 16, 16)
     path = export_qdq_onnx(deploy, x, str(tmp_path / 'a.onnx'))
     model = onnx.load(path)
@@ -157,7 +147,7 @@ def test_shrink_single_pixel_convs_is_exact(quantized, tmp_path):
     import onnxruntime as ort
     if quantized:
         torch.manual_seed(0)
-        quantizer = TorchNativeQuantizer(global_qconfig=qconfig())
+        quantizer = TorchNativeQuantizer(global_qconfig=toy_global_qconfig())
         model = quantizer.prepare(SinglePixelNet()).eval()
         with torch.no_grad():
             model(torch.randn(8, 3, 2, 2))
@@ -210,7 +200,7 @@ def test_shrink_single_pixel_convs_is_exact(quantized, tmp_path):
 def test_native_export_int8_weights(tmp_path):
     import onnx
     import onnxruntime as ort
-    quantizer = TorchNativeQuantizer(global_qconfig=qconfig())
+    quantizer = TorchNativeQuantizer(global_qconfig=toy_global_qconfig())
     deploy = _deploy(quantizer)
     x = torch.randn(4, 3, 16, 16)
     so = ort.SessionOptions()

@@ -178,18 +178,13 @@ class DiffMutableOP(DiffMutableModule[str, Union[str, List[str]]]):
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(
             module_kwargs=module_kwargs, alias=alias, init_cfg=init_cfg)
-        if not isinstance(candidates, (dict, nn.ModuleDict)):
-            raise TypeError(
-                'candidates of DiffMutableOP must be a dict of configs or '
-                f'an nn.ModuleDict, got {type(candidates).__name__}')
-        if len(candidates) == 0:
-            raise ValueError('candidates of DiffMutableOP must not be empty')
         if not 0.0 <= float(fix_threshold) <= 1.0:
             raise ValueError('fix_threshold of DiffMutableOP must be in '
                              f'[0, 1], got {fix_threshold}')
         self.fix_threshold = float(fix_threshold)
         self._candidates = OneShotMutableOP._build_ops(candidates,
-                                                       self.module_kwargs)
+                                                       self.module_kwargs,
+                                                       type(self).__name__)
         self._unfixed_choices = list(self._candidates.keys())
         self._chosen: List[str] = []
 

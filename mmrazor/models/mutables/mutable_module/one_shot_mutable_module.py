@@ -116,19 +116,13 @@ class OneShotMutableOP(OneShotMutableModule[str, str]):
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(
             module_kwargs=module_kwargs, alias=alias, init_cfg=init_cfg)
-        if not isinstance(candidates, (dict, nn.ModuleDict)):
-            raise TypeError(
-                'candidates of OneShotMutableOP must be a dict of configs or '
-                f'an nn.ModuleDict, got {type(candidates).__name__}')
-        if len(candidates) == 0:
-            raise ValueError('candidates of OneShotMutableOP must not be '
-                             'empty')
-        self._candidates = self._build_ops(candidates, self.module_kwargs)
+        self._candidates = self._build_ops(candidates, self.module_kwargs,
+                                           type(self).__name__)
 
     @staticmethod
-    def _build_ops(
-            candidates: Union[Dict[str, Dict], nn.ModuleDict],
-            module_kwargs: Optional[Dict[str, Dict]] = None) -> nn.ModuleDict:
+    def _build_ops(candidates: Union[Dict[str, Dict], nn.ModuleDict],
+                   module_kwargs: Optional[Dict[str, Dict]] = None,
+                   owner: str = 'OneShotMutableOP') -> nn.ModuleDict:
         """Build candidate operations based on choice configs.
 
         Args:
@@ -136,10 +130,17 @@ class OneShotMutableOP(OneShotMutableModule[str, str]):
                 candidate operations or the built candidates.
             module_kwargs (dict[str, dict], optional): Module initialization
                 named arguments.
+            owner (str): The mutable class named in errors.
 
         Returns:
             nn.ModuleDict: choice name -> candidate operation.
         """
+        if not isinstance(candidates, (dict, nn.ModuleDict)):
+            raise TypeError(
+                f'candidates of {owner} must be a dict of configs or an '
+                f'nn.ModuleDict, got {type(candidates).__name__}')
+        if len(candidates) == 0:
+            raise ValueError(f'candidates of {owner} must not be empty')
         if isinstance(candidates, nn.ModuleDict):
             return candidates
         ops = nn.ModuleDict()

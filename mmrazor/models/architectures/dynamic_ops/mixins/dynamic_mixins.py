@@ -115,26 +115,17 @@ class DynamicChannelMixin(DynamicMixin):
             num (int): Expected mask length.
 
         Returns:
-            Tensor | None: A bool mask, None when nothing is registered.
+            Tensor | None: A bool mask, None when nothing is registered or
+            every channel is kept.
         """
-        mutable = self.get_mutable_attr(attr)
-        if mutable is None:
-            return None
-        mask = mutable.current_mask
-        if mask.numel() != num:
-            raise RuntimeError(f'{type(self).__name__}: mask of `{attr}` has '
-                               f'{mask.numel()} entries, expected {num}')
-        mask = mask.to(torch.bool)
-        if bool(mask.all()):
-            return None
-        return mask
+        return self.get_mask_and_prefix(attr, num)[0]
 
     def get_mask_and_prefix(
             self, attr: str,
             num: int) -> Tuple[Optional[Tensor], Optional[int]]:
-        """``(get_mask(attr, num), prefix_len(mask))`` with fewer tensor
-        ops (one sum tells both whether every channel is kept and the
-        prefix length to check).
+        """The mask of :meth:`get_mask` and, when it keeps exactly its
+        first ``k`` entries, ``k`` (a slice ``[:k]``, a view, then equals
+        indexing by the mask). One sum tells both.
 
         Args:
             attr (str): Generic or op-specific attribute name.
@@ -160,18 +151,6 @@ class DynamicChannelMixin(DynamicMixin):
         if bool(mask[:k].all()):
             return mask, k
         return mask, None
-
-    @staticmethod
-    def prefix_len(mask: Optional[Tensor]) -> Optional[int]:
-        """``k`` when ``mask`` keeps exactly its first ``k`` entries (then
-        a slice ``[:k]``, a view, equals indexing by the mask), else None.
-        """
-        if mask is None:
-            return None
-        k = int(mask.sum())
-        if bool(mask[:k].all()):
-            return k
-        return None
 
     @staticmethod
     def _copy_state(src: nn.Module, dst: nn.Module) -> nn.Module:
