@@ -12,8 +12,10 @@ Beyond elementwise ops, reshapes, concat/split and pooling, this follows
 channel shuffles (a view splitting the channels into ``(groups, C //
 groups)``, a transpose and a view merging them back: the groups are tied
 position by position and a consumer takes ``groups`` inputs per unit
-channel), channel LayerNorms (``LayerNorm2d``) and ``nn.MultiheadAttention``
-(its embed dims are kept: there is no dynamic op for it).
+channel), group convs (whole groups are pruned: the channels of a group
+are tied and input group i is output group i), channel LayerNorms
+(``LayerNorm2d``) and ``nn.MultiheadAttention`` (its embed dims are kept:
+there is no dynamic op for it).
 """
 import math
 import operator
@@ -381,11 +383,18 @@ class ChannelGraph:
         elif g == m.in_channels and g == m.out_channels:
             out_elems = in_elems  # depthwise: in and out channels are tied
         else:
-            reason = (f'{node.name}: group conv (groups={g}, in='
-                      f'{m.in_channels}, out={m.out_channels}) keeps its '
-                      'channels')
-            self.space.mark(in_elems, reason)
-            out_elems = self.space.new(m.out_channels, reason)
+            # grouped conv: whole groups are pruned. The channels of one
+            # group are tied (one unit channel per group, expanded to the
+            # group width in every record) and input group i is output
+            # group i, so a unit keeps the same groups on both sides.
+            out_elems = self.space.new(m.out_channels)
+            in_g = in_elems.reshape(g, -1)
+            out_g = out_elems.reshape(g, -1)
+            for blocks in (in_g, out_g):
+                self.space.union(
+                    np.repeat(blocks[:, 0], blocks.shape[1] - 1),
+                    blocks[:, 1:].reshape(-1))
+            self.space.union(in_g[:, 0], out_g[:, 0])
         self._record(path, m, False, in_elems)
         self._record(path, m, True, out_elems)
         return self._ct(out_elems, 1, shape)

@@ -194,12 +194,77 @@ def test_analyzer_reports_unknown_and_group_conv():
     assert any('interleaves' in r for r in ops), ops
     assert report.unsupported[0]['node']
     assert 'unsupported ops' in report.format()
-    # channel shuffle and group conv keep their channels
+    # the channels before the hard-coded shuffle are kept
     assert not any(n.startswith('conv1') for n in result)
-    assert not any(
-        n.startswith('conv2') or n.startswith('gconv') for n in result)
-    rejected = ' '.join(r for rej in report.rejected for r in rej['reasons'])
-    assert 'group conv' in rejected
+    # the group conv prunes whole groups: one unit channel per group
+    # (its input and output groups are one unit)
+    unit = result['conv2_(0, 8)_2']
+    assert unit['init_args']['num_channels'] == 2
+    assert {c['name']
+            for c in unit['channels']['output_related']} == {'conv2', 'gconv'}
+
+
+class GroupConvNet(nn.Module):
+    """1x1 -> BN -> grouped 3x3 (widening) -> BN -> 1x1, plus a grouped
+    conv on a residual stage."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 12, 3, padding=1)
+        self.reduce = nn.Conv2d(12, 12, 1)
+        self.bn1 = nn.BatchNorm2d(12)
+        self.gconv = nn.Conv2d(12, 24, 3, padding=1, groups=3)
+        self.bn2 = nn.BatchNorm2d(24)
+        self.expand = nn.Conv2d(24, 12, 1)
+        self.head = nn.Linear(12, 5)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = torch.relu(
+            self.bn2(self.gconv(torch.relu(self.bn1(self.reduce(x))))))
+        x = x + self.expand(y)
+        return self.head(x.mean((2, 3)))
+
+
+def test_analyzer_prunes_whole_groups_of_group_conv():
+    result = ChannelAnalyzer(demo_input=(1, 3, 8, 8)).analyze(GroupConvNet())
+    assert result.report.all_supported
+    # the gconv input unit: 3 groups of 4 input channels; the output
+    # groups of 8 channels belong to the same unit (group i in = group i
+    # out)
+    unit = result['reduce_(0, 12)_3']
+    assert unit['init_args']['num_channels'] == 3
+    ranges = {(c['name'], c['start'], c['end'], side == 'output_related')
+              for side, chans in unit['channels'].items()
+              for c in chans}
+    assert ('gconv', 0, 12, False) in ranges
+    assert ('gconv', 0, 24, True) in ranges
+    assert ('expand', 0, 24, False) in ranges
+    mutator = _prune_and_check(GroupConvNet())
+    # prune one group of three: the static gconv keeps 2 groups
+    model = GroupConvNet().eval()
+    mutator = ChannelMutator(
+        channel_unit_cfg=dict(type='L1MutableChannelUnit'),
+        parse_cfg=dict(type='ChannelAnalyzer', demo_input=(1, 3, 8, 8)))
+    mutator.prepare_from_supernet(model)
+    mutator.set_choices({
+        n: (2 if n == 'reduce_(0, 12)_3' else c)
+        for n, c in mutator.current_choices.items()
+    })
+    x = torch.rand(2, 3, 8, 8)
+    from mmrazor.models.task_modules.estimators import ResourceEstimator
+    estimator = ResourceEstimator(input_shape=(1, 3, 8, 8))
+    dyn_cost = estimator.estimate(model)
+    with torch.no_grad():
+        dyn = model(x)
+        _dynamic_to_static(model)
+        static = model(x)
+    torch.testing.assert_close(dyn, static, atol=1e-5, rtol=1e-5)
+    # the FLOPs counters see the pruned groups of the dynamic op
+    assert estimator.estimate(model) == dyn_cost
+    assert (model.gconv.groups, model.gconv.in_channels,
+            model.gconv.out_channels) == (2, 8, 16)
+    assert model.reduce.out_channels == 8 and model.expand.in_channels == 16
 
 
 def test_analyzer_follows_channel_shuffle():

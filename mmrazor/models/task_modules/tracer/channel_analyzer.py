@@ -152,12 +152,14 @@ class ChannelAnalyzer:
 
     It traces the model (torch.fx by default), propagates channel
     dependencies through every op (residual adds, concat, split/chunk,
-    depthwise convs, shared modules, flatten into Linear, ...) and emits
-    one unit config per group of channels that must be pruned together.
-    Ops whose channel behaviour is unknown make the channels they touch
-    non-prunable and are listed in the report (``result.report``). Finally
-    the candidate units are pruned in a deep copy and forwarded; units
-    whose pruning breaks the forward are dropped (and reported).
+    depthwise and group convs (whole groups), shared modules, flatten into
+    Linear, ...) and emits one unit config per group of channels that must
+    be pruned together. Ops whose channel behaviour is unknown make the
+    channels they touch non-prunable and are listed in the report
+    (``result.report``). Finally the candidate units are pruned in the
+    model itself (dynamic op classes swapped in by :class:`UnitPruner`
+    and swapped back after) and forwarded; units whose pruning breaks the
+    forward are dropped (and reported).
 
     Args:
         demo_input (tuple | dict | BaseDemoInput): Input shape, a demo
@@ -221,8 +223,12 @@ class ChannelAnalyzer:
         if isinstance(model, BaseAlgorithm):
             model = model.architecture
         report = ChannelAnalysisReport()
-        was_training = model.training
-        model.eval()
+        # eval mode for the analysis; every module's own flag is restored
+        # after (exactly, even where train() overrides would differ)
+        modules = list(model.modules())
+        flags = [m.training for m in modules]
+        for m in modules:
+            m.training = False
         try:
             with torch.no_grad():
                 data = self.demo_input.get_data(model, training=False)
@@ -238,7 +244,8 @@ class ChannelAnalyzer:
             if self.check_forward and units:
                 units = self._check_units(model, data, units, report)
         finally:
-            model.train(was_training)
+            for m, flag in zip(modules, flags):
+                m.training = flag
         result = AnalysisResult()
         for name, cfg in units.items():
             n = cfg['init_args']['num_channels']
@@ -292,7 +299,7 @@ class ChannelAnalyzer:
                     sdata = self.demo_input.get_data(
                         model, input_shape=small, training=False)
                     _, sinputs, _ = _wrap(model, sdata)
-                    rec = ValueRecorder(gm)
+                    rec = ValueRecorder(gm, shape_only_convs=True)
                     sout = rec.run(sinputs)
                 recorder = rec
                 # the unpruned reference of the quick pruned check
@@ -300,14 +307,14 @@ class ChannelAnalyzer:
             except Exception:  # noqa: BLE001
                 recorder = None
         if recorder is None:
-            recorder = ValueRecorder(gm)
+            recorder = ValueRecorder(gm, shape_only_convs=True)
             try:
                 # shapes only: run on fake tensors (no compute)
                 from torch._subclasses.fake_tensor import FakeTensorMode
                 with FakeTensorMode(allow_non_fake_inputs=True):
                     out = recorder.run(inputs)
             except Exception:  # noqa: BLE001
-                recorder = ValueRecorder(gm)
+                recorder = ValueRecorder(gm, shape_only_convs=True)
                 out = recorder.run(inputs)
             self._expected = _structure(out)
         graph = ModuleGraph.init_from_fx_graph(
@@ -320,43 +327,34 @@ class ChannelAnalyzer:
             return None
         return (shape[0], shape[1], shape[2] // 4, shape[3] // 4)
 
-    def _fast_check(self, model_copy: nn.Module, units: Dict, built: Dict,
-                    choice: Dict):
+    def _fast_check(self, pruner: Any, units: Dict, run: Any) -> bool:
         """A pruned forward at a quarter of the demo resolution (only when
         no unit feeds a flattened Linear, whose size depends on the
-        resolution). Returns a callable giving True when it passes."""
+        resolution); True when it passes."""
         for cfg in units.values():
             n = cfg['init_args']['num_channels']
             for chans in cfg['channels'].values():
                 if any(c['end'] - c['start'] != n for c in chans):
-                    return None
+                    return False
         small = self._small_shape()
         if small is None:
-            return None
-
+            return False
         recorded = getattr(self, '_small_run', None)
-
-        def run() -> bool:
-            try:
-                with torch.no_grad():
-                    if recorded is not None:
-                        # the recording run was at this resolution
-                        data, ref = recorded
-                        wrapper, inputs, _ = _wrap(model_copy, data)
-                    else:
-                        data = self.demo_input.get_data(
-                            model_copy, input_shape=small, training=False)
-                        wrapper, inputs, _ = _wrap(model_copy, data)
-                        for name, unit in built.items():
-                            unit.current_choice = unit.num_channels
-                        ref = _structure(wrapper(inputs))
-                    for name, unit in built.items():
-                        unit.current_choice = choice[name]
-                    return _structure(wrapper(inputs)) == ref
-            except Exception:  # noqa: BLE001
-                return False
-
-        return run
+        try:
+            with torch.no_grad():
+                if recorded is not None:
+                    # the recording run was at this resolution
+                    data, ref = recorded
+                    wrapper, inputs, _ = _wrap(pruner.model, data)
+                else:
+                    data = self.demo_input.get_data(
+                        pruner.model, input_shape=small, training=False)
+                    wrapper, inputs, _ = _wrap(pruner.model, data)
+                    pruner.set_choices({})
+                    ref = _structure(wrapper(inputs))
+                return run(wrapper, inputs, ref) is None
+        except Exception:  # noqa: BLE001
+            return False
 
     def _check_units(self, model: nn.Module, data: Any, units: Dict,
                      report: ChannelAnalysisReport) -> Dict:
@@ -364,78 +362,57 @@ class ChannelAnalyzer:
             isinstance(m, nn.SyncBatchNorm)
             or 'SyncBatchNorm' in type(m).__name__ for m in model.modules())
         if has_sync_bn:
-            return self._check_units_on(
-                _revert_sync_bn(copy.deepcopy(model)), data, units, report)
-        # prune the model itself and put the original modules back after:
-        # the dynamic ops share the parameters, and nothing is written to
-        # them in eval mode, so no deep copy is needed
-        from mmrazor.models.mutables.mutable_channel.units import channel_unit
-        get_module = channel_unit.get_module
-        originals = {}
-        for cfg in units.values():
-            for chans in cfg['channels'].values():
-                for c in chans:
-                    if c['name'] not in originals:
-                        originals[c['name']] = get_module(model, c['name'])
+            model = _revert_sync_bn(copy.deepcopy(model))
+        # prune the model itself (dynamic op classes swapped in, see
+        # UnitPruner) and put the original classes back after: nothing is
+        # written to the parameters in eval mode, so no deep copy is needed
+        from .unit_pruner import UnitPruner
+        pruner = UnitPruner(model, units)
+        pruner.apply()
         try:
-            return self._check_units_on(model, data, units, report)
+            return self._check_units_on(pruner, data, units, report)
         finally:
-            for name, module in originals.items():
-                parent, _, attr = name.rpartition('.')
-                setattr(get_module(model, parent), attr, module)
+            pruner.restore()
 
-    def _check_units_on(self, model_copy: nn.Module, data: Any, units: Dict,
+    def _check_units_on(self, pruner: Any, data: Any, units: Dict,
                         report: ChannelAnalysisReport) -> Dict:
-        from mmrazor.models.mutables import SequentialMutableChannelUnit
-        wrapper, inputs, _ = _wrap(model_copy, data)
-        expected_cache = [getattr(self, '_expected', None)]
-
-        def expected_structure():
-            if expected_cache[0] is None:
-                for unit in built.values():
-                    unit.current_choice = unit.num_channels
-                with torch.no_grad():
-                    expected_cache[0] = _structure(wrapper(inputs))
-            return expected_cache[0]
-
-        built: Dict[str, Any] = {}
-        for name, cfg in units.items():
-            try:
-                unit = SequentialMutableChannelUnit.init_from_cfg(
-                    model_copy,
-                    dict(init_args=cfg['init_args'], channels=cfg['channels']))
-                unit.prepare_for_pruning(model_copy)
-                built[name] = unit
-            except Exception as e:  # noqa: BLE001
-                report.dropped.append(
-                    dict(
-                        unit=name,
-                        num_channels=cfg['init_args']['num_channels'],
-                        reason=f'preparing failed: {e}'))
-        names = list(built)
+        wrapper, inputs, _ = _wrap(pruner.model, data)
+        for name, err in pruner.failed.items():
+            report.dropped.append(
+                dict(
+                    unit=name,
+                    num_channels=units[name]['init_args']['num_channels'],
+                    reason=f'preparing failed: {err}'))
+        names = list(pruner.num_channels)
         # distinct choices so that wrongly separated units clash
         choice = {}
         for i, name in enumerate(names):
-            n = built[name].num_channels
+            n = pruner.num_channels[name]
             ratio = 0.35 + 0.45 * ((i * 7919) % 97) / 97
             choice[name] = max(1, min(n - 1, int(round(n * ratio)))) \
                 if n > 1 else 1
+        expected = [getattr(self, '_expected', None)]
 
-        def run(subset: List[str]) -> Optional[str]:
-            subset_set = set(subset)
-            for name in names:
-                unit = built[name]
-                unit.current_choice = choice[name] if name in subset_set \
-                    else unit.num_channels
+        def run_pruned(wrapper, inputs, ref, subset=None) -> Optional[str]:
+            if subset is not None:
+                pruner.set_choices({n: choice[n] for n in subset})
+            else:
+                pruner.set_choices(choice)
             try:
                 with torch.no_grad():
                     out = wrapper(inputs)
             except Exception as e:  # noqa: BLE001
                 return f'{type(e).__name__}: {str(e)[:200]}'
-            got = _structure(out)
-            if got != expected_structure():
+            if _structure(out) != ref:
                 return 'output structure changed when pruned'
             return None
+
+        def run(subset: List[str]) -> Optional[str]:
+            if expected[0] is None:
+                pruner.set_choices({})
+                with torch.no_grad():
+                    expected[0] = _structure(wrapper(inputs))
+            return run_pruned(wrapper, inputs, expected[0], subset)
 
         bad: Dict[str, str] = {}
 
@@ -450,8 +427,7 @@ class ChannelAnalyzer:
             bisect(subset[:mid])
             bisect(subset[mid:])
 
-        fast = self._fast_check(model_copy, units, built, choice)
-        if fast is None or not fast():
+        if names and not self._fast_check(pruner, units, run_pruned):
             bisect(names)
         if bad:
             # units that only fail together: check the survivors jointly
@@ -468,5 +444,6 @@ class ChannelAnalyzer:
                     reason=f'forward failed when pruned ({err})'))
         return {
             n: cfg
-            for n, cfg in units.items() if n in built and n not in bad
+            for n, cfg in units.items()
+            if n in pruner.num_channels and n not in bad
         }

@@ -139,6 +139,17 @@ class DynamicChannelMixin(DynamicMixin):
         mutable = self.get_mutable_attr(attr)
         if mutable is None:
             return None, None
+        known = getattr(type(mutable), 'current_mask_and_prefix', None)
+        if known is not None:
+            # the mutable knows its prefix (no reduction needed)
+            mask, k = known(mutable)
+            if k == num:
+                return None, None
+            if mask.numel() != num:
+                raise RuntimeError(
+                    f'{type(self).__name__}: mask of `{attr}` has '
+                    f'{mask.numel()} entries, expected {num}')
+            return mask, k
         mask = mutable.current_mask
         if mask.numel() != num:
             raise RuntimeError(f'{type(self).__name__}: mask of `{attr}` has '

@@ -77,6 +77,23 @@ class FxTracer(fx.Tracer):
             return True
         return super().is_leaf_module(m, module_qualified_name)
 
+    def create_node(self, *args, **kwargs) -> fx.Node:
+        """``Tracer.create_node``, keeping only the innermost entry of
+        ``meta['nn_module_stack']`` (all the channel analysis reads)
+        instead of a copy of the whole stack per node."""
+        stack = self.module_stack
+        if not stack:
+            return super().create_node(*args, **kwargs)
+        self.module_stack = {}
+        try:
+            node = super().create_node(*args, **kwargs)
+        finally:
+            self.module_stack = stack
+        if 'nn_module_stack' not in node.meta:
+            last = next(reversed(stack))
+            node.meta['nn_module_stack'] = {last: stack[last]}
+        return node
+
     def call_module(self, m: nn.Module, forward: Callable, args: tuple,
                     kwargs: Dict) -> Any:
         self.module_path_stack.append(self.path_of_module(m))
@@ -125,7 +142,8 @@ class TracedModule:
         self.graph = graph
 
     def get_submodule(self, target: str) -> nn.Module:
-        return self.root.get_submodule(target)
+        from mmrazor.models.mutables.mutable_channel.units import channel_unit
+        return _fetch_module(self.root, target, channel_unit.is_plain_child)
 
 
 def trace_to_traced_module(root: nn.Module,
@@ -186,14 +204,26 @@ def _trace(root: nn.Module, tracer: FxTracer, concrete_args: Optional[Dict],
 
 class ValueRecorder(fx.Interpreter):
     """Runs a GraphModule (or a :class:`TracedModule`) and keeps a meta
-    copy of every node output."""
+    copy of every node output.
 
-    def __init__(self, gm: Union[fx.GraphModule, TracedModule]) -> None:
+    Args:
+        gm (GraphModule | TracedModule): The traced model.
+        shape_only_convs (bool): Give plain ``nn.Conv1d/2d/3d`` leaves
+            zeros of their output shape instead of computing them (the
+            channel analysis needs shapes, not values; convolutions are
+            most of the compute). Input channels are still checked: a
+            mismatch runs the real op, which raises. Defaults to False.
+    """
+
+    def __init__(self,
+                 gm: Union[fx.GraphModule, TracedModule],
+                 shape_only_convs: bool = False) -> None:
         if isinstance(gm, TracedModule):
             super().__init__(gm.root, graph=gm.graph)
         else:
             super().__init__(gm)
         self.values: Dict[str, Any] = {}
+        self.shape_only_convs = shape_only_convs
 
     def run_node(self, n: fx.Node) -> Any:
         out = super().run_node(n)
@@ -213,6 +243,7 @@ class ValueRecorder(fx.Interpreter):
         is_plain_child = channel_unit.is_plain_child
         env: Dict[fx.Node, Any] = {}
         values = self.values
+        shape_only = self.shape_only_convs
         args_iter = iter(args)
         last_uses = self.user_to_last_uses if \
             self.garbage_collect_values else {}
@@ -238,9 +269,14 @@ class ValueRecorder(fx.Interpreter):
             elif op == 'get_attr':
                 out = self.fetch_attr(node.target)
             elif op == 'call_module':
-                out = _fetch_module(self.module, node.target,
-                                    is_plain_child)(*load(node.args),
-                                                    **load(node.kwargs))
+                mod = _fetch_module(self.module, node.target, is_plain_child)
+                args = load(node.args)
+                out = None
+                if shape_only and type(mod) in _PLAIN_CONVS and \
+                        not node.kwargs:
+                    out = _conv_zeros(mod, args)
+                if out is None:
+                    out = mod(*args, **load(node.kwargs))
             elif op == 'call_function':
                 out = node.target(*load(node.args), **load(node.kwargs))
             elif op == 'call_method':
@@ -258,6 +294,61 @@ class ValueRecorder(fx.Interpreter):
             for dead in last_uses.get(node, ()):
                 del env[dead]
         return None
+
+
+_PLAIN_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+def _conv_zeros(conv: nn.Module, args: tuple) -> Optional[torch.Tensor]:
+    """Zeros of the output shape of a plain convolution on ``args``, or
+    None when the real op should run (other arguments, a channel
+    mismatch, an empty output: the real op raises the right error)."""
+    if len(args) != 1 or not isinstance(args[0], torch.Tensor) or \
+            conv.padding_mode != 'zeros':
+        return None
+    x = args[0]
+    nd = len(conv.kernel_size)
+    if x.dim() not in (nd + 1, nd + 2) or \
+            x.shape[-nd - 1] != conv.in_channels:
+        return None
+    dtype = x.dtype if x.is_floating_point() else conv.weight.dtype
+    return conv_output_zeros(x, conv.out_channels, conv.kernel_size,
+                             conv.stride, conv.padding, conv.dilation, dtype)
+
+
+def conv_output_zeros(
+        x: torch.Tensor,
+        out_channels: int,
+        kernel_size: tuple,
+        stride: tuple,
+        padding: Union[tuple, str],
+        dilation: tuple,
+        dtype: Optional[torch.dtype] = None) -> Optional[torch.Tensor]:
+    """Zeros shaped like the output of a zero-padded convolution of ``x``
+    (its channel dim and the ``len(kernel_size)`` dims after it), or None
+    when that output would be empty.
+
+    Args:
+        x (Tensor): The input.
+        out_channels (int): Output channels.
+        kernel_size, stride, dilation (tuple): Per spatial dim.
+        padding (tuple | str): Per spatial dim, 'same' or 'valid'.
+        dtype (torch.dtype, optional): Defaults to ``x.dtype``.
+
+    Returns:
+        Tensor | None: The zeros.
+    """
+    nd = len(kernel_size)
+    if padding == 'same':
+        spatial = list(x.shape[-nd:])
+    else:
+        pad = (0, ) * nd if padding == 'valid' else padding
+        spatial = [(size + 2 * p - d * (k - 1) - 1) // s + 1 for size, p, d, k,
+                   s in zip(x.shape[-nd:], pad, dilation, kernel_size, stride)]
+    if min(spatial) <= 0:
+        return None
+    return x.new_zeros((*x.shape[:-nd - 1], out_channels, *spatial),
+                       dtype=dtype or x.dtype)
 
 
 def _plain_codegen(graph: fx.Graph) -> bool:
