@@ -45,6 +45,8 @@ def test_unit_pruner_matches_real_units_and_restores():
     classes = [type(m) for m in model.modules()]
     pruner = UnitPruner(model, units, shape_only=False)
     assert pruner.failed == {}
+    # the units that reach `fc` through the flatten
+    assert pruner.flattened == {'split_l_(0, 4)_4', 'split_r_(0, 4)_4'}
     assert pruner.num_channels == {
         n: c['init_args']['num_channels']
         for n, c in units.items()

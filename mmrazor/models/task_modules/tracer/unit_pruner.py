@@ -109,6 +109,9 @@ class UnitPruner:
             prepared (the error a real unit would raise); they stay
             unpruned.
         num_channels (dict): ``{unit_name: n}`` of the prepared units.
+        flattened (set): Units that feed a ``Linear`` through a flatten
+            (several features per channel: their size depends on the
+            input resolution).
     """
 
     def __init__(self,
@@ -127,6 +130,7 @@ class UnitPruner:
         self.model = model
         self.failed: Dict[str, str] = {}
         self.num_channels: Dict[str, int] = {}
+        self.flattened: set = set()
         # id(module) -> (module, dynamic class or None, {attr: _CheckMask})
         self._ops: Dict[int, Tuple[nn.Module, Optional[type],
                                    Dict[str, _CheckMask]]] = {}
@@ -169,6 +173,8 @@ class UnitPruner:
                 self.failed[unit_name] = str(e)
                 continue
             self.num_channels[unit_name] = n
+            if any(p[-1] > 1 and isinstance(p[0], nn.Linear) for p in planned):
+                self.flattened.add(unit_name)
             for module, dyn, is_out, total, start, end, expand in planned:
                 entry = self._ops.get(id(module))
                 if entry is None:

@@ -77,6 +77,20 @@ class FxTracer(fx.Tracer):
             return True
         return super().is_leaf_module(m, module_qualified_name)
 
+    def trace(self,
+              root: Union[nn.Module, Callable],
+              concrete_args: Optional[Dict[str, Any]] = None) -> fx.Graph:
+        """``torch.fx.Tracer.trace``; a module is traced by swapping the
+        classes of its module instances rather than patching
+        ``nn.Module`` (see :mod:`.instance_patching`), when that applies.
+        """
+        if isinstance(root, nn.Module):
+            from .instance_patching import trace_patching_instances
+            graph = trace_patching_instances(self, root, concrete_args)
+            if graph is not None:
+                return graph
+        return super().trace(root, concrete_args)
+
     def create_node(self, *args, **kwargs) -> fx.Node:
         """``Tracer.create_node``, keeping only the innermost entry of
         ``meta['nn_module_stack']`` (all the channel analysis reads)
@@ -90,8 +104,10 @@ class FxTracer(fx.Tracer):
         finally:
             self.module_stack = stack
         if 'nn_module_stack' not in node.meta:
+            from .instance_patching import original_class
             last = next(reversed(stack))
-            node.meta['nn_module_stack'] = {last: stack[last]}
+            path, cls = stack[last]
+            node.meta['nn_module_stack'] = {last: (path, original_class(cls))}
         return node
 
     def call_module(self, m: nn.Module, forward: Callable, args: tuple,
