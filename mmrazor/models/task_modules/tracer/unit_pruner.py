@@ -135,7 +135,8 @@ class UnitPruner:
         self._ops: Dict[int, Tuple[nn.Module, Optional[type],
                                    Dict[str, _CheckMask]]] = {}
         self._saved: List[Tuple[nn.Module, type, Optional[nn.Module]]] = []
-        modules: Dict[str, nn.Module] = {}
+        # the units name modules by their named_modules() paths
+        modules: Dict[str, nn.Module] = dict(model.named_modules())
         for unit_name, cfg in units.items():
             n = cfg['init_args']['num_channels']
             planned = []

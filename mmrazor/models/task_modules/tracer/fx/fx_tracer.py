@@ -156,8 +156,19 @@ class TracedModule:
     def __init__(self, root: nn.Module, graph: fx.Graph) -> None:
         self.root = root
         self.graph = graph
+        self._by_path: Optional[Dict[str, nn.Module]] = None
 
     def get_submodule(self, target: str) -> nn.Module:
+        """The module a ``call_module`` node of the graph calls.
+
+        The tracer names a module by its ``named_modules()`` path, so that
+        mapping finds it (other targets walk the attributes).
+        """
+        if self._by_path is None:
+            self._by_path = dict(self.root.named_modules())
+        mod = self._by_path.get(target)
+        if mod is not None:
+            return mod
         from mmrazor.models.mutables.mutable_channel.units import channel_unit
         return _fetch_module(self.root, target, channel_unit.is_plain_child)
 
@@ -236,8 +247,10 @@ class ValueRecorder(fx.Interpreter):
                  shape_only_convs: bool = False) -> None:
         if isinstance(gm, TracedModule):
             super().__init__(gm.root, graph=gm.graph)
+            self._get_submodule = gm.get_submodule
         else:
             super().__init__(gm)
+            self._get_submodule = None
         self.values: Dict[str, Any] = {}
         self.shape_only_convs = shape_only_convs
 
@@ -260,6 +273,7 @@ class ValueRecorder(fx.Interpreter):
         env: Dict[fx.Node, Any] = {}
         values = self.values
         shape_only = self.shape_only_convs
+        get_submodule = self._get_submodule
         args_iter = iter(args)
         last_uses = self.user_to_last_uses if \
             self.garbage_collect_values else {}
@@ -285,7 +299,8 @@ class ValueRecorder(fx.Interpreter):
             elif op == 'get_attr':
                 out = self.fetch_attr(node.target)
             elif op == 'call_module':
-                mod = _fetch_module(self.module, node.target, is_plain_child)
+                mod = get_submodule(node.target) if get_submodule else \
+                    _fetch_module(self.module, node.target, is_plain_child)
                 args = load(node.args)
                 out = None
                 if shape_only and type(mod) in _PLAIN_CONVS and \
