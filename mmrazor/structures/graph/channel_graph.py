@@ -12,8 +12,9 @@ Beyond elementwise ops, reshapes, concat/split and pooling, this follows
 channel shuffles (a view splitting the channels into ``(groups, C //
 groups)``, a transpose and a view merging them back: the groups are tied
 position by position and a consumer takes ``groups`` inputs per unit
-channel), group convs (whole groups are pruned: the channels of a group
-are tied and input group i is output group i), channel LayerNorms
+channel), group convs and GroupNorm (whole groups are pruned: the
+channels of a group are tied, and a conv's input group i is its output
+group i), channel LayerNorms
 (``LayerNorm2d``) and ``nn.MultiheadAttention`` (its embed dims are kept:
 there is no dynamic op for it).
 """
@@ -357,10 +358,7 @@ class ChannelGraph:
         if isinstance(m, nn.MultiheadAttention):
             return self._attention(node, m)
         if isinstance(m, nn.GroupNorm):
-            if isinstance(x, ChannelTensor):
-                x.mark(f'{node.name}: GroupNorm ({m.num_groups} groups) '
-                       'is not prunable')
-            return self._pass(x, node.value, node)
+            return self._group_norm(node, m, path, x)
         if isinstance(m, _PASS_MODULES):
             return self._pass(x, node.value, node)
         if isinstance(m, nn.PReLU) and m.num_parameters == 1:
@@ -398,6 +396,23 @@ class ChannelGraph:
         self._record(path, m, False, in_elems)
         self._record(path, m, True, out_elems)
         return self._ct(out_elems, 1, shape)
+
+    def _group_norm(self, node, m: nn.GroupNorm, path: str, x) -> Any:
+        """GroupNorm prunes whole groups: the channels of a group are tied
+        (one unit channel per group)."""
+        elems = self._input_elems(node, x, 1, m.num_channels, 'GroupNorm')
+        if m.num_groups == 1:
+            self.space.mark(
+                elems, f'{node.name}: GroupNorm with one group normalises '
+                'all channels together')
+        else:
+            blocks = elems.reshape(m.num_groups, -1)
+            self.space.union(
+                np.repeat(blocks[:, 0], blocks.shape[1] - 1),
+                blocks[:, 1:].reshape(-1))
+        self._record(path, m, False, elems)
+        self._record(path, m, True, elems)
+        return self._ct(elems, 1, tuple(node.value.shape))
 
     def _attention(self, node, m: nn.MultiheadAttention) -> Any:
         """``nn.MultiheadAttention``: consumes and produces ``embed_dim``

@@ -443,3 +443,49 @@ def test_untraceable_error_names_the_innermost_module():
         demo_input=(1, 3, 16, 16),
         leaf_modules=['inner']).analyze(_Top(_BranchyInner()))
     assert list(units) == ['conv1_(0, 8)_8']
+
+
+class GroupNormNet(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.gn1 = nn.GroupNorm(4, 8)
+        self.conv2 = nn.Conv2d(8, 6, 3, padding=1)
+        self.gn2 = nn.GroupNorm(1, 6)  # one group: all channels together
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.gn1(self.conv1(x)))
+        x = torch.relu(self.gn2(self.conv2(x)))
+        return self.fc(x.mean((2, 3)))
+
+
+def test_analyzer_prunes_whole_groups_of_group_norm():
+    from mmrazor.models.task_modules.estimators import ResourceEstimator
+    result = ChannelAnalyzer(demo_input=(1, 3, 8, 8)).analyze(GroupNormNet())
+    unit = result['conv1_(0, 8)_4']  # 4 groups of 2 channels
+    assert {c['name']
+            for c in unit['channels']['output_related']} == {'conv1', 'gn1'}
+    assert not any(n.startswith('conv2') for n in result)
+    reasons = ' '.join(r for rej in result.report.rejected
+                       for r in rej['reasons'])
+    assert 'GroupNorm with one group' in reasons
+
+    model = GroupNormNet().eval()
+    mutator = ChannelMutator(
+        channel_unit_cfg=dict(type='L1MutableChannelUnit'),
+        parse_cfg=dict(type='ChannelAnalyzer', demo_input=(1, 3, 8, 8)))
+    mutator.prepare_from_supernet(model)
+    mutator.set_choices({'conv1_(0, 8)_4': 3})
+    estimator = ResourceEstimator(input_shape=(1, 3, 8, 8))
+    dyn_cost = estimator.estimate(model)
+    x = torch.rand(2, 3, 8, 8)
+    with torch.no_grad():
+        dyn = model(x)
+        _dynamic_to_static(model)
+        static = model(x)
+    torch.testing.assert_close(dyn, static, atol=1e-5, rtol=1e-5)
+    assert (model.gn1.num_groups, model.gn1.num_channels) == (3, 6)
+    assert model.conv1.out_channels == 6 and model.conv2.in_channels == 6
+    assert estimator.estimate(model) == dyn_cost

@@ -3,11 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from mmrazor.models.architectures.dynamic_ops import (DynamicBatchNorm2d,
-                                                      DynamicConv2d,
-                                                      DynamicLayerNorm,
-                                                      DynamicLinear,
-                                                      DynamicSequential)
+from mmrazor.models.architectures.dynamic_ops import (
+    DynamicBatchNorm2d, DynamicConv2d, DynamicGroupNorm, DynamicLayerNorm,
+    DynamicLinear, DynamicSequential)
 from mmrazor.models.mutables import (MutableChannelContainer,
                                      SimpleMutableChannel)
 
@@ -212,3 +210,28 @@ def test_dynamic_layer_norm_2d():
     assert type(static) is LayerNorm2d
     assert static.normalized_shape == (4, )
     assert torch.allclose(static(x[:, mask]), ref(x[:, mask]), atol=1e-6)
+
+
+@pytest.mark.parametrize('prefix', [True, False])
+def test_dynamic_group_norm_keeps_whole_groups(prefix):
+    gn = nn.GroupNorm(3, 6)
+    with torch.no_grad():
+        gn.weight.uniform_()
+        gn.bias.uniform_()
+    dyn = DynamicGroupNorm.convert_from(gn)
+    keep = [1, 1, 1, 1, 0, 0] if prefix else [1, 1, 0, 0, 1, 1]
+    mask = torch.tensor(keep, dtype=torch.bool)
+    _register(dyn, out_mask=mask)
+    x = torch.rand(2, 6, 3, 3)
+    # the kept groups are normalised exactly as in the full op
+    torch.testing.assert_close(dyn(x[:, mask]), gn(x)[:, mask])
+    static = dyn.to_static_op()
+    assert (static.num_groups, static.num_channels) == (2, 4)
+    torch.testing.assert_close(static(x[:, mask]), gn(x)[:, mask])
+
+
+def test_dynamic_group_norm_rejects_a_split_group():
+    dyn = DynamicGroupNorm.convert_from(nn.GroupNorm(2, 4))
+    _register(dyn, out_mask=torch.tensor([1, 1, 1, 0], dtype=torch.bool))
+    with pytest.raises(ValueError, match='whole groups'):
+        dyn(torch.rand(1, 3, 2, 2))

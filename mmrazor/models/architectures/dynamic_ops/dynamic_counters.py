@@ -73,9 +73,11 @@ class DynamicNormCounter(_DynamicCounterBase):
         if weight is not None:
             flops *= 2
             mask = None
+            attr = 'num_channels' if isinstance(module, nn.GroupNorm) \
+                else 'num_features'
             if hasattr(module, 'get_mask'):
                 try:
-                    mask = module.get_mask('num_features', weight.numel())
+                    mask = module.get_mask(attr, weight.numel())
                 except Exception:  # noqa: BLE001
                     mask = None
             n = int(mask.sum()) if mask is not None else weight.numel()
@@ -91,5 +93,5 @@ _register('DynamicLinearCounter')(
 for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicBatchNorm3dCounter', 'DynamicBatchNormXdCounter',
               'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
-              'DynamicLayerNorm2dCounter'):
+              'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter'):
     _register(_name)(type(_name, (DynamicNormCounter, ), {}))

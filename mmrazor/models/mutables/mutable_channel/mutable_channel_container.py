@@ -25,6 +25,8 @@ def module_channel_num(module: nn.Module, is_output: bool) -> int:
         return module.out_features if is_output else module.in_features
     if isinstance(module, nn.LayerNorm):
         return module.normalized_shape[-1]
+    if isinstance(module, nn.GroupNorm):
+        return module.num_channels
     if hasattr(module, 'num_features'):
         return module.num_features
     if hasattr(module, 'out_channels'):

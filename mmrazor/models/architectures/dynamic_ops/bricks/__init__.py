@@ -4,12 +4,12 @@ from .dynamic_conv import DynamicConv2d, DynamicConv2dAdaptivePadding
 from .dynamic_linear import DynamicLinear
 from .dynamic_norm import (DynamicBatchNorm1d, DynamicBatchNorm2d,
                            DynamicBatchNorm3d, DynamicBatchNormXd,
-                           DynamicLayerNorm, DynamicLayerNorm2d,
-                           DynamicSyncBatchNorm)
+                           DynamicGroupNorm, DynamicLayerNorm,
+                           DynamicLayerNorm2d, DynamicSyncBatchNorm)
 
 __all__ = [
     'DynamicConv2d', 'DynamicConv2dAdaptivePadding', 'DynamicLinear',
     'DynamicBatchNorm1d', 'DynamicBatchNorm2d', 'DynamicBatchNorm3d',
     'DynamicBatchNormXd', 'DynamicSyncBatchNorm', 'DynamicLayerNorm',
-    'DynamicSequential', 'DynamicLayerNorm2d'
+    'DynamicSequential', 'DynamicLayerNorm2d', 'DynamicGroupNorm'
 ]

@@ -8,6 +8,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.registry import MODELS
 from ..mixins.dynamic_mixins import (DynamicBatchNormMixin,
+                                     DynamicGroupNormMixin,
                                      DynamicLayerNormMixin)
 
 
@@ -134,6 +135,45 @@ class DynamicLayerNorm(nn.LayerNorm, DynamicLayerNormMixin):
     def forward(self, x: Tensor) -> Tensor:
         shape, w, b = self.get_dynamic_params()
         return F.layer_norm(x, shape, w, b, self.eps)
+
+
+@MODELS.register_module()
+class DynamicGroupNorm(nn.GroupNorm, DynamicGroupNormMixin):
+    """Dynamic ``nn.GroupNorm``: prunes whole groups.
+
+    Example:
+        >>> import torch
+        >>> from mmrazor.models.mutables import SimpleMutableChannel
+        >>> gn = DynamicGroupNorm.convert_from(torch.nn.GroupNorm(4, 8))
+        >>> mutable = SimpleMutableChannel(8)
+        >>> mutable.current_choice = torch.tensor([1] * 6 + [0] * 2).bool()
+        >>> gn.register_mutable_attr('num_channels', mutable)
+        >>> gn(torch.rand(1, 6, 2, 2)).shape
+        torch.Size([1, 6, 2, 2])
+        >>> static = gn.to_static_op()
+        >>> static.num_groups, static.num_channels
+        (3, 6)
+    """
+
+    accepted_mutable_attrs = {'num_channels'}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mutable_attrs = nn.ModuleDict()
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return nn.GroupNorm
+
+    @classmethod
+    def convert_from(cls, module: nn.GroupNorm) -> 'DynamicGroupNorm':
+        """Take over ``module`` (its parameters and buffers are reused,
+        nothing is re-initialised)."""
+        return cls._adopt(module)
+
+    def forward(self, x: Tensor) -> Tensor:
+        groups, w, b = self.get_dynamic_params()
+        return F.group_norm(x, groups, w, b, self.eps)
 
 
 def layer_norm_2d_classes() -> tuple:

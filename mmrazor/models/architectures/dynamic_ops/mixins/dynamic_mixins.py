@@ -338,6 +338,62 @@ class DynamicLayerNormMixin(DynamicChannelMixin):
         return op
 
 
+class DynamicGroupNormMixin(DynamicChannelMixin):
+    """Dynamic GroupNorm: masks ``num_channels`` by whole groups (the
+    statistics of a group are over all its channels, so a group is kept
+    or dropped as a whole)."""
+
+    accepted_mutable_attrs = {'num_channels'}
+    attr_mappings = {
+        'in_channels': 'num_channels',
+        'out_channels': 'num_channels'
+    }
+
+    def get_dynamic_params(
+            self) -> Tuple[int, Optional[Tensor], Optional[Tensor]]:
+        """(num_groups, weight, bias) of the kept groups.
+
+        Raises:
+            ValueError: The mask keeps part of a group, or no group.
+        """
+        mask, k = self.get_mask_and_prefix('num_channels', self.num_channels)
+        w, b = self.weight, self.bias
+        if mask is None:
+            return self.num_groups, w, b
+        per_group = self.num_channels // self.num_groups
+        kept = mask.view(self.num_groups, per_group)
+        whole = kept.all(1)
+        groups = int(whole.sum())
+        if groups == 0 or bool((kept.any(1) != whole).any()):
+            raise ValueError(
+                f'{type(self).__name__}({self.num_groups} groups of '
+                f'{per_group} channels): the channel mask must keep whole '
+                'groups and at least one; kept per group: '
+                f'{kept.sum(1).tolist()}')
+        if k is not None:
+            sl = slice(0, k)
+            return groups, (w[sl] if w is not None else None), \
+                (b[sl] if b is not None else None)
+        return groups, (w[mask] if w is not None else None), \
+            (b[mask] if b is not None else None)
+
+    def to_static_op(self) -> nn.Module:
+        self.check_if_mutables_fixed()
+        groups, w, b = self.get_dynamic_params()
+        per_group = self.num_channels // self.num_groups
+        op = self.static_op_factory(
+            groups, groups * per_group, eps=self.eps, affine=self.affine)
+        if b is None and getattr(op, 'bias', None) is not None:
+            op.register_parameter('bias', None)  # GroupNorm(bias=False)
+        with torch.no_grad():
+            if w is not None:
+                op.weight.copy_(w)
+            if b is not None:
+                op.bias.copy_(b)
+        op.train(self.training)
+        return op
+
+
 def warn_unfixed(name: str) -> None:
     """Log that ``name`` is converted with a non-fixed mutable."""
     print_log(

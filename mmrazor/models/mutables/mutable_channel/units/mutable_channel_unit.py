@@ -37,6 +37,7 @@ def _fixed_dynamic_op_map() -> Dict[type, type]:
         nn.SyncBatchNorm: d.DynamicSyncBatchNorm,
         _BatchNormXd: d.DynamicBatchNormXd,
         nn.LayerNorm: d.DynamicLayerNorm,
+        nn.GroupNorm: d.DynamicGroupNorm,
     }
     try:
         from mmcv.cnn.bricks.conv2d_adaptive_padding import \
