@@ -157,19 +157,9 @@ class DynamicGroupNorm(nn.GroupNorm, DynamicGroupNormMixin):
 
     accepted_mutable_attrs = {'num_channels'}
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.mutable_attrs = nn.ModuleDict()
-
     @property
     def static_op_factory(self) -> Callable:
         return nn.GroupNorm
-
-    @classmethod
-    def convert_from(cls, module: nn.GroupNorm) -> 'DynamicGroupNorm':
-        """Take over ``module`` (its parameters and buffers are reused,
-        nothing is re-initialised)."""
-        return cls._adopt(module)
 
     def forward(self, x: Tensor) -> Tensor:
         groups, w, b = self.get_dynamic_params()

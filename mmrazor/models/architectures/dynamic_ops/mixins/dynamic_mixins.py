@@ -163,6 +163,12 @@ class DynamicChannelMixin(DynamicMixin):
             return mask, k
         return mask, None
 
+    @classmethod
+    def convert_from(cls, module: nn.Module) -> 'DynamicChannelMixin':
+        """Take over ``module`` (its parameters and buffers are reused,
+        nothing is re-initialised)."""
+        return cls._adopt(module)
+
     @staticmethod
     def _copy_state(src: nn.Module, dst: nn.Module) -> nn.Module:
         dst.load_state_dict(src.state_dict(), strict=False)
