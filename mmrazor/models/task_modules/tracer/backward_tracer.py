@@ -230,6 +230,19 @@ class _OpBuilder:
         self.ops.append(op)
         return op
 
+    def _add_module_call(self, path: str, module: nn.Module, args: tuple,
+                         value: Any) -> TracedOp:
+        """Add the 'call_module' op of ``module`` (at ``path``)."""
+        return self._add(
+            TracedOp(
+                self._name(path),
+                'call_module',
+                path,
+                module=module,
+                module_path=path,
+                args=args,
+                value=value))
+
     @staticmethod
     def _is_accumulate(fn: Any) -> bool:
         return type(fn).__name__ == 'AccumulateGrad'
@@ -469,15 +482,9 @@ class _OpBuilder:
             shapes, dtypes = output_shapes(fn), output_dtypes(fn)
             values.append(_meta(shapes[nr], dtypes[nr]))
         path, module = call[2], call[3]
-        op = self._add(
-            TracedOp(
-                self._name(path),
-                'call_module',
-                path,
-                module=module,
-                module_path=path,
-                args=tuple(args),
-                value=values[0] if len(values) == 1 else tuple(values)))
+        op = self._add_module_call(
+            path, module, tuple(args),
+            values[0] if len(values) == 1 else tuple(values))
         for i, (fn, nr) in enumerate(outs):
             self._collapsed[(id(fn), nr)] = (op, None if len(outs) == 1 else i)
 
@@ -505,15 +512,7 @@ class _OpBuilder:
             data = tuple(
                 r for r in refs
                 if r is not None and not isinstance(r, _ParamRef))
-            return self._add(
-                TracedOp(
-                    self._name(path),
-                    'call_module',
-                    path,
-                    module=module,
-                    module_path=path,
-                    args=data,
-                    value=value))
+            return self._add_module_call(path, module, data, value)
         inputs = [
             self._attr_op(r) if isinstance(r, _ParamRef) else r for r in refs
         ]

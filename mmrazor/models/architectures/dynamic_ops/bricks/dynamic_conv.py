@@ -25,12 +25,6 @@ class DynamicConv2d(nn.Conv2d, DynamicConvMixin):
         super().__init__(*args, **kwargs)
         self.mutable_attrs = nn.ModuleDict()
 
-    @classmethod
-    def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2d':
-        """Take over ``module`` (its parameters and buffers are reused,
-        nothing is re-initialised)."""
-        return cls._adopt(module)
-
     @property
     def static_op_factory(self) -> Callable:
         return nn.Conv2d
@@ -60,12 +54,6 @@ class DynamicConv2dAdaptivePadding(DynamicConv2d):
         from mmcv.cnn.bricks.conv2d_adaptive_padding import \
             Conv2dAdaptivePadding
         return Conv2dAdaptivePadding
-
-    @classmethod
-    def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2dAdaptivePadding':
-        """Take over ``module`` (its parameters and buffers are reused,
-        nothing is re-initialised)."""
-        return cls._adopt(module)
 
     def _build_static(self, weight, bias, groups):
         return self.static_op_factory(

@@ -21,12 +21,6 @@ class DynamicLinear(nn.Linear, DynamicLinearMixin):
     def static_op_factory(self) -> Callable:
         return nn.Linear
 
-    @classmethod
-    def convert_from(cls, module: nn.Linear) -> 'DynamicLinear':
-        """Take over ``module`` (its parameters and buffers are reused,
-        nothing is re-initialised)."""
-        return cls._adopt(module)
-
     def forward(self, x: Tensor) -> Tensor:
         weight, bias = self.get_dynamic_params()
         return F.linear(x, weight, bias)

@@ -21,12 +21,6 @@ class _DynamicBatchNorm(_BatchNorm, DynamicBatchNormMixin):
         super().__init__(*args, **kwargs)
         self.mutable_attrs = nn.ModuleDict()
 
-    @classmethod
-    def convert_from(cls, module: _BatchNorm):
-        """Take over ``module`` (its parameters and buffers are reused,
-        nothing is re-initialised)."""
-        return cls._adopt(module)
-
     def forward(self, x: Tensor) -> Tensor:
         self._check_input_dim(x)
         return self._dynamic_bn_forward(x)
@@ -125,12 +119,6 @@ class DynamicLayerNorm(nn.LayerNorm, DynamicLayerNormMixin):
     @property
     def static_op_factory(self) -> Callable:
         return nn.LayerNorm
-
-    @classmethod
-    def convert_from(cls, module: nn.LayerNorm) -> 'DynamicLayerNorm':
-        """Take over ``module`` (its parameters and buffers are reused,
-        nothing is re-initialised)."""
-        return cls._adopt(module)
 
     def forward(self, x: Tensor) -> Tensor:
         shape, w, b = self.get_dynamic_params()

@@ -125,7 +125,8 @@ class DynamicChannelMixin(DynamicMixin):
             num: int) -> Tuple[Optional[Tensor], Optional[int]]:
         """The mask of :meth:`get_mask` and, when it keeps exactly its
         first ``k`` entries, ``k`` (a slice ``[:k]``, a view, then equals
-        indexing by the mask). One sum tells both.
+        indexing by the mask). One sum tells both; a mutable that knows
+        them offers ``current_mask_and_prefix()`` (no reduction then).
 
         Args:
             attr (str): Generic or op-specific attribute name.
