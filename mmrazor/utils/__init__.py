@@ -1,4 +1,5 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .atomic_io import atomic_open, atomic_write
 from .index_dict import IndexDict
 from .log_tools import print_log
 from .misc import find_latest_checkpoint
@@ -14,5 +15,5 @@ __all__ = [
     'FixMutable', 'ValidFixMutable', 'SingleMutatorRandomSubnet',
     'MultiMutatorsRandomSubnet', 'SupportRandomSubnet', 'get_placeholder',
     'IndexDict', 'get_package_placeholder', 'RuntimeInfo', 'DumpChosen',
-    'print_log'
+    'print_log', 'atomic_open', 'atomic_write'
 ]
