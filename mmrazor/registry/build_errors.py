@@ -63,11 +63,16 @@ def explain_unknown_type(key: str, scope: str, name: str) -> str:
                 parent = parent.parent
             break
     candidates = {}
+    import_failures = []
     for reg in registries:
         try:
             reg.import_from_location()
-        except Exception:  # a broken optional package must not hide this
-            pass
+        except (ImportError, AttributeError, KeyError, TypeError,
+                ValueError, RuntimeError, OSError) as e:
+            # a broken optional package must not hide the unknown type,
+            # but the user learns why some names may be missing
+            import_failures.append(
+                f'{reg.scope}: {type(e).__name__}: {str(e)[:120]}')
         for k in reg.module_dict:
             candidates.setdefault(k, reg.scope)
     close = difflib.get_close_matches(
@@ -84,6 +89,9 @@ def explain_unknown_type(key: str, scope: str, name: str) -> str:
     msg += (' Check the spelling, the `_scope_`/`default_scope` of the '
             'config, or add the module that registers it to '
             '`custom_imports`.')
+    if import_failures:
+        msg += (' Some registered modules could not be imported: ' +
+                '; '.join(import_failures) + '.')
     return msg
 
 

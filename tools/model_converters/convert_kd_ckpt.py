@@ -10,7 +10,6 @@ import argparse
 import os
 import os.path as osp
 import sys
-import tempfile
 from collections import OrderedDict
 
 import torch
@@ -65,17 +64,9 @@ def convert(state_dict: dict) -> OrderedDict:
 
 
 def save_atomic(obj: dict, out_path: str) -> None:
-    """``torch.save`` to a temporary file, then ``os.replace``."""
-    out_dir = osp.dirname(osp.abspath(out_path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.pth', dir=out_dir)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, out_path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    """``torch.save`` through :func:`mmrazor.utils.atomic_write`."""
+    from mmrazor.utils import atomic_write
+    atomic_write(out_path, lambda tmp: torch.save(obj, tmp))
 
 
 def main(argv=None):

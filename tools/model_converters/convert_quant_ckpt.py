@@ -10,7 +10,6 @@ import argparse
 import os
 import os.path as osp
 import sys
-import tempfile
 from collections import OrderedDict
 
 import torch
@@ -78,16 +77,8 @@ def main(argv=None):
         out_path = args.out_path
     else:
         out_path = osp.splitext(args.checkpoint)[0] + '_deploy.pth'
-    out_dir = osp.dirname(osp.abspath(out_path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.pth', dir=out_dir)
-    os.close(fd)
-    try:
-        torch.save(new_ckpt, tmp)
-        os.replace(tmp, out_path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    from mmrazor.utils import atomic_write
+    atomic_write(out_path, lambda tmp: torch.save(new_ckpt, tmp))
     print(f'saved {len(new_ckpt["state_dict"])} tensors to {out_path}')
     return out_path
 

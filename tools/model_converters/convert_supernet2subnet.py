@@ -67,14 +67,13 @@ def main():
     timestamp = time.strftime('%Y%m%d_%H%M', time.localtime())
     out = osp.join(
         osp.dirname(osp.abspath(args.checkpoint)), f'subnet_{timestamp}.pth')
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(out), suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save({'state_dict': architecture.state_dict(), 'meta': {}}, tmp)
-        os.replace(tmp, out)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    from mmrazor.utils import atomic_write
+    state_dict = architecture.state_dict()
+    atomic_write(
+        out, lambda tmp: torch.save({
+            'state_dict': state_dict,
+            'meta': {}
+        }, tmp))
     print(f'Subnet checkpoint saved to {out}')
 
 

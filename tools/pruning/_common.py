@@ -3,7 +3,6 @@
 import json
 import os
 import os.path as osp
-import tempfile
 from typing import Any, Optional, Sequence
 
 from mmengine.config import Config
@@ -46,9 +45,6 @@ def demo_input_cfg(cfg: Config,
 
 def write_json(data: Any, path: str) -> None:
     """Write ``data`` as JSON atomically."""
-    d = osp.dirname(osp.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, suffix='.tmp')
-    with os.fdopen(fd, 'w') as f:
+    from mmrazor.utils import atomic_open
+    with atomic_open(path, 'w') as f:
         json.dump(data, f, indent=4)
-    os.replace(tmp, path)

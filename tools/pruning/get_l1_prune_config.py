@@ -9,7 +9,6 @@ import json
 import os
 import os.path as osp
 import sys
-import tempfile
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import build_model, demo_input_cfg, load_config  # noqa: E402
@@ -70,12 +69,8 @@ def main(argv=None) -> str:
         model = build_model(cfg)
         target = get_mutator(model, cfg, args.input_shape).choice_template
     out = wrap_prune_config(cfg, target, args.checkpoint, args.input_shape)
-    d = osp.dirname(osp.abspath(args.o))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, suffix='.py')
-    os.close(fd)
-    out.dump(tmp)
-    os.replace(tmp, args.o)
+    from mmrazor.utils import atomic_write
+    atomic_write(args.o, out.dump)
     print(f'saved pruning config to {args.o}')
     return args.o
 

@@ -53,9 +53,11 @@ def main(argv=None):
     name = osp.splitext(osp.basename(args.checkpoint))[0]
     pth = osp.join(out_dir, f'{name}_pruned.pth')
     js = osp.join(out_dir, f'{name}_pruned.json')
-    tmp = pth + '.tmp'
-    torch.save(dict(state_dict=arch.state_dict(), meta={}), tmp)
-    os.replace(tmp, pth)
+    from mmrazor.utils import atomic_write
+    state_dict = arch.state_dict()
+    atomic_write(pth,
+                 lambda tmp: torch.save(dict(state_dict=state_dict, meta={}),
+                                        tmp))
     write_json(choices, js)
     print(f'saved {pth} and {js}')
     return pth, js, arch

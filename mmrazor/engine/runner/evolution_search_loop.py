@@ -3,9 +3,7 @@
 import copy
 import os
 import os.path as osp
-import pickle
 import random
-import tempfile
 import time
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -22,20 +20,13 @@ from torch.utils.data import DataLoader
 from mmrazor.registry import LOOPS, TASK_UTILS
 from mmrazor.structures.subnet import (Candidates, convert_fix_subnet,
                                        export_fix_subnet)
+from mmrazor.structures.subnet.candidate import subnet_from_str
+from mmrazor.utils import atomic_write
 from .utils import CalibrateBNMixin, check_subnet_resources, crossover
+from .utils.search_state import (capture_rng_json, load_search_state,
+                                 restore_rng_json, save_search_state)
 
-
-def _atomic_pickle(obj: Any, path: str) -> None:
-    directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(obj, f)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+STATE_FILE = 'search_state.json'
 
 
 @LOOPS.register_module()
@@ -45,8 +36,11 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
     Every epoch fills the candidate pool with random subnets that satisfy
     the constraints, evaluates them (after BN recalibration, or with a
     predictor), keeps the top-k, and builds the next pool from mutations
-    and crossovers of the top-k. ``search_epoch_{n}.pkl`` is written every
-    epoch; at the end ``best_fix_subnet.yaml``, the sliced weights
+    and crossovers of the top-k. The search state is JSON (no pickle):
+    ``search_state.json`` is rewritten after every evaluated candidate and
+    every epoch, ``search_epoch_{n}.json`` every epoch; resuming from
+    either evaluates no finished candidate again and ends as the
+    uninterrupted search would. At the end ``best_fix_subnet.yaml``, the sliced weights
     ``subnet_YYYYMMDD_HHMM.pth`` and ``search_results.png`` (score against
     FLOPs of all evaluated candidates, Pareto front marked) are written to
     the work dir.
@@ -58,8 +52,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         max_epochs (int): Total searching epochs. Defaults to 20.
         max_keep_ckpts (int): The maximum checkpoints of searcher to keep.
             Defaults to 3.
-        resume_from (str, optional): Specify the path of saved ``.pkl``
-            file for resuming searching.
+        resume_from (str, optional): A saved search state
+            (``search_state.json`` or ``search_epoch_{n}.json``) to resume
+            from. A pickled ``.pkl`` state of older versions needs
+            ``MMRAZOR_TRUST_CHECKPOINT=1``.
         num_candidates (int): The length of candidate pool. Defaults to 50.
         top_k (int): Specify top k candidates based on scores. Defaults to
             10.
@@ -84,8 +80,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
             scores candidates instead of evaluating them. Defaults to None.
         score_key (str): The metric key used as score. Defaults to
             ``'accuracy/top1'``.
-        init_candidates (str, optional): A pickled ``Candidates`` to start
-            the first pool with. Defaults to None.
+        init_candidates (str, optional): A JSON or YAML list of subnets
+            (or of ``{str(subnet): info}`` items) to start the first pool
+            with; a pickled ``Candidates`` needs
+            ``MMRAZOR_TRUST_CHECKPOINT=1``. Defaults to None.
         fp16 (bool): Evaluate with automatic mixed precision. Defaults to
             False.
     """
@@ -146,18 +144,13 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         self.resume_from = resume_from
         self.fp16 = fp16
 
-        if init_candidates is None:
-            self.candidates = Candidates()
-        else:
-            with open(init_candidates, 'rb') as f:
-                self.candidates = pickle.load(f)
-            if not isinstance(self.candidates, Candidates):
-                raise TypeError(f'{init_candidates} must hold a pickled '
-                                'Candidates object, got '
-                                f'{type(self.candidates).__name__}')
+        self.candidates = Candidates() if init_candidates is None else \
+            self._load_init_candidates(init_candidates)
         self.top_k_candidates = Candidates()
         # every evaluated subnet: str(subnet) -> {'score', 'flops', ...}
         self.history: Dict[str, Dict] = dict()
+        # the real evaluations the predictor is fitted on: [str, score]
+        self._predictor_samples: List[List] = []
 
         if is_model_wrapper(self.runner.model):
             self.model = self.runner.model.module
@@ -246,6 +239,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
             key = str(candidate)
             if key in self.history:
                 score = self.history[key]['score']
+                evaluated = False
             else:
                 self.model.mutator.set_choices(candidate)
                 metrics = self._val_candidate()
@@ -254,9 +248,12 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
                         f'score_key {self.score_key!r} is not a metric of '
                         f'the evaluator; available: {sorted(metrics)}')
                 score = round(float(metrics[self.score_key]), 4)
+                evaluated = True
             self.candidates.set_score(i, score)
             info = list(self.candidates.data[i].values())[0]
             self.history[key] = dict(info)
+            if evaluated and not self.use_predictor:
+                self._save_state(osp.join(self.runner.work_dir, STATE_FILE))
             if progress is not None:
                 progress.update()
         if progress is not None:
@@ -339,20 +336,27 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         self.runner.logger.info(
             f'Fitting the predictor on {self.predictor.train_samples} '
             'evaluated subnets.')
-        subnets, scores = [], []
         self.use_predictor = False
         try:
-            for _ in range(self.predictor.train_samples):
+            while len(self._predictor_samples) < \
+                    self.predictor.train_samples:
                 subnet = self._broadcast(self.model.mutator.sample_choices())
                 self.model.mutator.set_choices(subnet)
                 metrics = self._val_candidate()
-                subnets.append(subnet)
-                scores.append(float(metrics[self.score_key]))
+                self._predictor_samples.append(
+                    [str(subnet), float(metrics[self.score_key])])
+                self._save_state(osp.join(self.runner.work_dir, STATE_FILE))
         finally:
             self.use_predictor = True
-        self.predictor.fit(subnets, scores)
+        self._fit_predictor()
         path = osp.join(self.runner.work_dir, 'predictor')
         self.predictor.save_checkpoint(path)
+
+    def _fit_predictor(self) -> None:
+        """Fit the predictor on the recorded real evaluations."""
+        self.predictor.fit(
+            [subnet_from_str(s) for s, _ in self._predictor_samples],
+            [score for _, score in self._predictor_samples])
 
     # bookkeeping
     @staticmethod
@@ -398,53 +402,111 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         self.runner.message_hub.update_scalar('search/best_score',
                                               best['score'])
 
+    def _state(self) -> Dict[str, Any]:
+        """The search state as JSON-safe data."""
+        return dict(
+            epoch=self._epoch,
+            candidates=list(self.candidates.data),
+            top_k_candidates=list(self.top_k_candidates.data),
+            history=self.history,
+            predictor_samples=self._predictor_samples,
+            rng=capture_rng_json())
+
+    def _save_state(self, path: str) -> None:
+        if is_main_process():
+            save_search_state(path, type(self).__name__, self._state())
+
     def _save_searcher_ckpt(self) -> None:
-        """Save ``search_epoch_{n}.pkl`` and drop the old ones."""
+        """Save ``search_epoch_{n}.json`` (and ``search_state.json``) and
+        drop the old epoch files."""
         if not is_main_process():
             return
-        save_for_resume = dict(
-            _epoch=self._epoch,
-            candidates=self.candidates,
-            top_k_candidates=self.top_k_candidates,
-            history=self.history)
-        if self.use_predictor and self.predictor.initialize:
-            # a resumed search keeps scoring with the same fitted predictor
-            save_for_resume['predictor_handler'] = self.predictor.handler
         path = osp.join(self.runner.work_dir,
-                        f'search_epoch_{self._epoch}.pkl')
-        _atomic_pickle(save_for_resume, path)
+                        f'search_epoch_{self._epoch}.json')
+        self._save_state(path)
+        self._save_state(osp.join(self.runner.work_dir, STATE_FILE))
         self.runner.logger.info(f'Searcher state saved to {path}')
         if self.max_keep_ckpts > 0:
             old = self._epoch - self.max_keep_ckpts
             old_path = osp.join(self.runner.work_dir,
-                                f'search_epoch_{old}.pkl')
+                                f'search_epoch_{old}.json')
             if old > 0 and osp.isfile(old_path):
                 os.remove(old_path)
 
     def _resume(self) -> None:
         """Resume searching from ``resume_from``."""
-        if not osp.isfile(self.resume_from):
-            raise FileNotFoundError(
-                f'resume_from {self.resume_from} does not exist')
-        with open(self.resume_from, 'rb') as f:
-            state = pickle.load(f)
+        owner = type(self).__name__
+        state = load_search_state(self.resume_from, owner)
+        if self.resume_from.endswith('.pkl'):  # trusted legacy pickle
+            state = self._from_legacy(state)
         missing = [
-            k for k in ('_epoch', 'candidates', 'top_k_candidates')
+            k for k in ('epoch', 'candidates', 'top_k_candidates', 'history')
             if k not in state
         ]
         if missing:
-            raise KeyError(f'{self.resume_from} is not a searcher state: '
-                           f'missing keys {missing}')
-        self._epoch = state['_epoch']
-        self.candidates = state['candidates']
-        self.top_k_candidates = state['top_k_candidates']
-        self.history = state.get('history', dict())
-        if self.use_predictor and 'predictor_handler' in state:
-            self.predictor.handler = state['predictor_handler']
-            self.predictor.initialize = True
+            raise KeyError(f'{owner}: {self.resume_from} is not a searcher '
+                           f'state: missing keys {missing}')
+        self._epoch = int(state['epoch'])
+        self.candidates = Candidates(state['candidates'])
+        self.top_k_candidates = Candidates(state['top_k_candidates'])
+        self.history = dict(state['history'])
+        self._predictor_samples = [
+            list(s) for s in state.get('predictor_samples', [])
+        ]
+        if self.use_predictor:
+            if 'predictor_handler' in state:
+                self.predictor.handler = state['predictor_handler']
+                self.predictor.initialize = True
+            elif self._predictor_samples and len(
+                    self._predictor_samples) >= self.predictor.train_samples:
+                self._fit_predictor()
+        if state.get('rng') is not None:
+            restore_rng_json(state['rng'])
         self.runner.logger.info(
             f'Resumed searching from {self.resume_from} at epoch '
-            f'{self._epoch} with {len(self.candidates)} candidates')
+            f'{self._epoch} with {len(self.candidates)} candidates, '
+            f'{len(self.history)} evaluated subnets')
+
+    @staticmethod
+    def _from_legacy(state: Dict) -> Dict:
+        """Convert a pickled state of older versions."""
+        out = dict(state)
+        if '_epoch' in out:
+            out['epoch'] = out.pop('_epoch')
+        for key in ('candidates', 'top_k_candidates'):
+            if isinstance(out.get(key), Candidates):
+                out[key] = list(out[key].data)
+        out.setdefault('history', {})
+        return out
+
+    @staticmethod
+    def _load_init_candidates(path: str) -> Candidates:
+        """Read ``init_candidates`` (JSON/YAML, or a trusted pickle)."""
+        owner = 'EvolutionSearchLoop'
+        if path.endswith('.pkl'):
+            from .checkpoint import TRUST_ENV, UnsafeCheckpointError
+            from .checkpoint import checkpoint_trusted
+            if not checkpoint_trusted():
+                raise UnsafeCheckpointError(
+                    f'{owner}: init_candidates {path} is a pickle; '
+                    'unpickling can run arbitrary code. Write the subnets '
+                    f'as JSON or YAML, or set {TRUST_ENV}=1 if you trust '
+                    'the file.')
+            import pickle
+            with open(path, 'rb') as f:
+                data = pickle.load(f)
+        else:
+            if not osp.isfile(path):
+                raise FileNotFoundError(
+                    f'{owner}: init_candidates {path} does not exist')
+            data = fileio.load(path)
+        if isinstance(data, Candidates):
+            return data
+        if not isinstance(data, (list, dict)):
+            raise TypeError(f'{owner}: init_candidates {path} must hold a '
+                            'list of subnets, got '
+                            f'{type(data).__name__}')
+        return Candidates(data)
 
     def _save_best_fix_subnet(self) -> None:
         """Save ``best_fix_subnet.yaml``, the sliced weights and the plot."""
@@ -461,22 +523,19 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         if not is_main_process():
             return
         work_dir = self.runner.work_dir
-        fileio.dump(
-            convert_fix_subnet(best_fix_subnet),
-            osp.join(work_dir, 'best_fix_subnet.yaml'))
+        subnet_yaml = convert_fix_subnet(best_fix_subnet)
+        atomic_write(
+            osp.join(work_dir, 'best_fix_subnet.yaml'),
+            lambda tmp: fileio.dump(subnet_yaml, tmp, file_format='yaml'))
         timestamp = time.strftime('%Y%m%d_%H%M', time.localtime())
         ckpt_path = osp.join(work_dir, f'subnet_{timestamp}.pth')
-        fd, tmp = tempfile.mkstemp(dir=work_dir, suffix='.tmp')
-        os.close(fd)
-        try:
-            torch.save({
-                'state_dict': sliced_model.state_dict(),
+        state_dict = sliced_model.state_dict()
+        atomic_write(
+            ckpt_path,
+            lambda tmp: torch.save({
+                'state_dict': state_dict,
                 'meta': {}
-            }, tmp)
-            os.replace(tmp, ckpt_path)
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
+            }, tmp))
         self.runner.logger.info(
             f'Search finished. Best subnet {best_subnet} '
             f'({self.top_k_candidates.data[0]}) saved to '

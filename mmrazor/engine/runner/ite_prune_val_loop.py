@@ -3,7 +3,6 @@
 import json
 import os
 import os.path as osp
-import tempfile
 
 import torch
 from mmengine.dist import is_main_process
@@ -11,20 +10,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import ValLoop
 
 from mmrazor.registry import LOOPS
-from mmrazor.utils import print_log
-
-
-def _atomic_write(path: str, write) -> None:
-    d = osp.dirname(osp.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, suffix='.tmp')
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+from mmrazor.utils import atomic_open, atomic_write, print_log
 
 
 def save_pruned_subnet(model, out_dir: str) -> tuple:
@@ -48,15 +34,12 @@ def save_pruned_subnet(model, out_dir: str) -> tuple:
     json_path = osp.join(out_dir, 'fix_subnet.json')
     pth_path = osp.join(out_dir, 'fix_subnet_weight.pth')
 
-    def write_json(tmp):
-        with open(tmp, 'w') as f:
-            f.write(json.dumps(fix_subnet, indent=4, separators=(',', ':')))
-
     arch = getattr(static, 'architecture', static)
     state = {k: v.cpu() for k, v in arch.state_dict().items()}
-    _atomic_write(json_path, write_json)
-    _atomic_write(pth_path,
-                  lambda tmp: torch.save(dict(state_dict=state, meta={}), tmp))
+    with atomic_open(json_path, 'w') as f:
+        f.write(json.dumps(fix_subnet, indent=4, separators=(',', ':')))
+    atomic_write(pth_path,
+                 lambda tmp: torch.save(dict(state_dict=state, meta={}), tmp))
     return json_path, pth_path
 
 

@@ -3,7 +3,6 @@
 validation."""
 import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -27,6 +26,7 @@ from mmrazor.structures.quantization.torch_ao import (FakeQuantizeBase,
                                                       enable_fake_quant,
                                                       enable_observer,
                                                       freeze_bn_stats)
+from mmrazor.utils import atomic_write
 
 TORCH_observers = register_torch_observers()
 TORCH_fake_quants = register_torch_fake_quants()
@@ -372,12 +372,5 @@ class PTQLoop(TestLoop):
                 calibrate_steps=self.calibrate_steps,
                 experiment_name=str(self.runner.experiment_name)),
             state_dict=weights_to_cpu(get_state_dict(self.runner.model)))
-        fd, tmp = tempfile.mkstemp(suffix='.pth', dir=out_dir)
-        os.close(fd)
-        try:
-            torch.save(checkpoint, tmp)
-            os.replace(tmp, path)
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
+        atomic_write(path, lambda tmp: torch.save(checkpoint, tmp))
         return path

@@ -1,12 +1,19 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+import logging
+from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.dist import get_world_size
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from mmrazor.registry import MODELS
+from .loss_guard import (LOSS_GUARD_ACTIONS, NonFiniteLossError,
+                         describe_non_finite, non_finite_terms,
+                         skipped_step_loss)
 
 LossResults = Dict[str, torch.Tensor]
 TensorResults = Union[Tuple[torch.Tensor], torch.Tensor]
@@ -37,7 +44,9 @@ class BaseAlgorithm(BaseModel):
 
     Examples:
         >>> import torch.nn as nn
-        >>> from mmengine.model import BaseModel
+        >>> from mmengine.dist import get_world_size
+from mmengine.logging import print_log
+from mmengine.model import BaseModel
         >>> class Net(BaseModel):
         ...     def __init__(self):
         ...         super().__init__()
@@ -72,6 +81,65 @@ class BaseAlgorithm(BaseModel):
         self.module_inplace = module_inplace
         if not module_inplace:
             self.set_module_inplace_false(architecture, 'self.architecture')
+
+    #: What :meth:`parse_losses` does with a non-finite loss: ``'raise'``
+    #: or ``'skip'`` (set by :class:`mmrazor.engine.NonFiniteLossHook`).
+    non_finite_loss: str = 'raise'
+    #: How many steps were skipped for a non-finite loss.
+    non_finite_skipped: int = 0
+
+    def parse_losses(
+        self, losses: Dict[str, torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """Sum the loss terms, guarding against NaN and infinity.
+
+        As :meth:`mmengine.model.BaseModel.parse_losses`, then every term
+        whose key holds ``'loss'`` is checked. A non-finite term raises
+        :class:`NonFiniteLossError` naming the key, the iteration and the
+        last checkpoint; when :attr:`non_finite_loss` is ``'skip'`` the
+        step is skipped instead (a zero loss that updates no parameter),
+        with a warning and the count ``nonfinite_skipped`` in the log.
+
+        Args:
+            losses (dict[str, Tensor]): Raw losses of the network.
+
+        Returns:
+            tuple[Tensor, dict]: The total loss and the log variables.
+        """
+        loss, log_vars = super().parse_losses(losses)
+        bad = non_finite_terms(log_vars)
+        action = self.non_finite_loss
+        if action not in LOSS_GUARD_ACTIONS:
+            raise ValueError(
+                f'{type(self).__name__}.non_finite_loss must be one of '
+                f'{LOSS_GUARD_ACTIONS}, got {action!r}')
+        if not bad:
+            if action == 'skip':
+                log_vars['nonfinite_skipped'] = torch.tensor(
+                    float(self.non_finite_skipped))
+            return loss, log_vars
+        message = describe_non_finite(type(self).__name__, bad)
+        if action == 'raise':
+            raise NonFiniteLossError(
+                f'{message}. Training stopped instead of updating the '
+                'weights with NaN; lower the learning rate or the loss '
+                'weights, or resume from the checkpoint. To skip such '
+                "steps instead, add dict(type='mmrazor.NonFiniteLossHook',"
+                " action='skip') to custom_hooks.")
+        if get_world_size() > 1:
+            raise NonFiniteLossError(
+                f'{message}. Skipping a step is not supported in '
+                'distributed training (the ranks would fall out of step); '
+                'training stopped.')
+        self.non_finite_skipped += 1
+        print_log(
+            f'{message}. Step skipped ({self.non_finite_skipped} skipped '
+            'so far).',
+            logger='current',
+            level=logging.WARNING)
+        skipped = OrderedDict(
+            nonfinite_skipped=torch.tensor(float(self.non_finite_skipped)))
+        return skipped_step_loss(self.parameters()), skipped
 
     def forward(self,
                 inputs: torch.Tensor,

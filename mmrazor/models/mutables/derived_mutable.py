@@ -477,8 +477,9 @@ class DerivedMutable(BaseMutable[CHOICE_TYPE, CHOICE_TYPE],
         s = f'{type(self).__name__}('
         try:
             s += f'current_choice={self.current_choice}, '
-        except Exception:  # noqa: BLE001
-            s += 'current_choice=?, '
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError,
+                RuntimeError) as e:
+            s += f'current_choice=<unavailable: {type(e).__name__}: {e}>, '
         if self.mask_fn is not None:
             s += f'activated_channels={self.activated_channels}, '
         s += f'source_mutables={self.source_mutables}, '

@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The candidate pool of the evolution search."""
+import ast
 from collections import UserList
 from typing import Any, Dict, List, Optional, Union
 
@@ -115,7 +116,7 @@ class Candidates(UserList):
                 subnet.update(info.get('channel_subnet', {}))
                 subnets.append(subnet)
             else:
-                subnets.append(eval(key))  # the key is a dict literal
+                subnets.append(subnet_from_str(key))
         return subnets
 
     def set_score(self, i: int, score: float) -> None:
@@ -159,6 +160,29 @@ class Candidates(UserList):
         if key not in _INDICATORS:
             raise KeyError(f'Unknown indicator {key!r}, expected one of '
                            f'{_INDICATORS}')
+
+
+def subnet_from_str(key: str) -> Dict:
+    """Parse ``str(subnet)`` back to the subnet, without executing code.
+
+    Args:
+        key (str): A dict literal, e.g. ``"{'op1': 'conv3x3', 'w': 8}"``.
+
+    Returns:
+        dict: The subnet.
+
+    Raises:
+        ValueError: ``key`` is not a dict literal of plain values.
+    """
+    try:
+        subnet = ast.literal_eval(key)
+    except (ValueError, SyntaxError, TypeError, MemoryError,
+            RecursionError) as exc:
+        raise ValueError(f'Candidate key {key[:200]!r} is not a dict literal '
+                         f'of plain choices ({exc})') from exc
+    if not isinstance(subnet, dict):
+        raise ValueError(f'Candidate key {key[:200]!r} is not a dict literal')
+    return subnet
 
 
 def _is_subnet_str(key: str) -> bool:

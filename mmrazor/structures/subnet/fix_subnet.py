@@ -307,19 +307,11 @@ def dump_fix_subnet(fix_subnet: Dict[str, Any], path: Union[str,
         path (str | Path): Output file.
     """
     import os
-    import tempfile
+
+    from mmrazor.utils import atomic_write
     path = str(path)
     suffix = os.path.splitext(path)[1] or '.yaml'
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=suffix)
-    os.close(fd)
-    try:
-        fileio.dump(
-            convert_fix_subnet(fix_subnet),
-            tmp,
-            file_format=suffix.lstrip('.'))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    data = convert_fix_subnet(fix_subnet)
+    atomic_write(
+        path,
+        lambda tmp: fileio.dump(data, tmp, file_format=suffix.lstrip('.')))

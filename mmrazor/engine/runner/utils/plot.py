@@ -1,9 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Plot of the evolution search: score against FLOPs, Pareto front."""
-import os
-import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Tuple
+
+from mmrazor.utils import atomic_write
 
 
 def pareto_front(points: List[Tuple[float, float]]) -> List[int]:
@@ -87,15 +86,8 @@ def plot_search_results(history: Dict[str, Dict],
     ax.set_title('Evolution search: score vs ' + cost_key)
     ax.legend(loc='lower right', fontsize=8)
     fig.tight_layout()
-    directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix='.png')
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100))
     finally:
         plt.close(fig)
-        if osp.exists(tmp):
-            os.remove(tmp)
     return front

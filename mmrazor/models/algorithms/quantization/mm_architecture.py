@@ -144,7 +144,8 @@ class MMArchitectureQuant(BaseAlgorithm):
             try:
                 with torch.no_grad():
                     qmodel(dummy, None, 'tensor')
-            except Exception as e:  # wrong input_shapes: not fatal
+            except (RuntimeError, ValueError, TypeError, IndexError) as e:
+                # wrong input_shapes: not fatal, the user is told
                 warnings.warn(
                     f'MMArchitectureQuant: the dummy forward with '
                     f'input_shapes={self.input_shapes} failed ({e}); set '

@@ -4,6 +4,7 @@
 They are registered in ``TASK_UTILS`` as ``f'{DynamicOp}Counter'`` so that
 ``ResourceEstimator`` counts pruned (masked) models correctly.
 """
+import warnings
 from typing import Any
 
 import numpy as np
@@ -78,7 +79,13 @@ class DynamicNormCounter(_DynamicCounterBase):
             if hasattr(module, 'get_mask'):
                 try:
                     mask = module.get_mask(attr, weight.numel())
-                except Exception:  # noqa: BLE001
+                except (AttributeError, KeyError, ValueError, TypeError,
+                        RuntimeError) as e:
+                    warnings.warn(
+                        f'{__name__}: cannot read the {attr} mask of '
+                        f'{type(module).__name__} ({type(e).__name__}: '
+                        f'{e}); its parameters are counted unpruned '
+                        f'({weight.numel()} channels)')
                     mask = None
             n = int(mask.sum()) if mask is not None else weight.numel()
             params = 2 * n

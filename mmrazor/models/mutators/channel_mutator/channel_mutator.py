@@ -254,11 +254,7 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
 
     def dump_units_json(self, path: str, **kwargs) -> None:
         """Write :meth:`config_template` to ``path`` (atomically)."""
-        import os
-        import tempfile
+        from mmrazor.utils import atomic_open
         data = self.config_template(**kwargs)
-        d = osp.dirname(osp.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=d, suffix='.tmp')
-        with os.fdopen(fd, 'w') as f:
+        with atomic_open(path, 'w') as f:
             json.dump(data, f, indent=4)
-        os.replace(tmp, path)

@@ -1,15 +1,13 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import copy
-import os
-import os.path as osp
-import tempfile
 import warnings
-from typing import Any, Union
+from typing import Any, List, Union
 
 import torch
 import torch.nn as nn
 
 from mmrazor.structures.quantization.torch_ao import FakeQuantizeBase
+from mmrazor.utils import atomic_write
 from .optim_utils import ONNXOptimUtils
 
 _ONNX_QRANGES = ((0, 255), (-128, 127), (0, 127))
@@ -42,6 +40,43 @@ def _prepare_for_onnx(model: nn.Module) -> nn.Module:
                 'models can be exported')
         module.disable_observer()
     return model
+
+
+# Warnings of the TorchScript exporter that say nothing about the model:
+# its own deprecation and the tracer's notes on the fake-quant internals.
+_QUIET_EXPORT_WARNINGS = (DeprecationWarning, FutureWarning,
+                          torch.jit.TracerWarning)
+
+
+def report_export_warnings(caught: List[warnings.WarningMessage],
+                           model_name: str) -> List[str]:
+    """Re-emit what ``torch.onnx.export`` warned about the model.
+
+    The exporter's deprecation notices and tracer notes are dropped; every
+    other warning (e.g. an operator exported approximately) reaches the
+    user once, prefixed with the module that exported.
+
+    Args:
+        caught (list): Warnings recorded during the export.
+        model_name (str): The exported model's class name.
+
+    Returns:
+        list[str]: The messages re-emitted.
+    """
+    seen: List[str] = []
+    for item in caught:
+        if issubclass(item.category, _QUIET_EXPORT_WARNINGS):
+            continue
+        text = str(item.message)
+        if text in seen:
+            continue
+        seen.append(text)
+        warnings.warn(
+            f'{__name__}: exporting {model_name} to ONNX: '
+            f'{item.category.__name__}: {text}',
+            UserWarning,
+            stacklevel=3)
+    return seen
 
 
 def export_qdq_onnx(model: nn.Module,
@@ -89,18 +124,12 @@ def export_qdq_onnx(model: nn.Module,
     model = _prepare_for_onnx(model)
     if isinstance(args, torch.Tensor):
         args = (args, )
-    out_dir = osp.dirname(osp.abspath(output_path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.onnx', dir=out_dir)
-    os.close(fd)
     kwargs.setdefault('input_names', ['input'])
     kwargs.setdefault('output_names', ['output'])
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', category=DeprecationWarning)
-            warnings.filterwarnings('ignore', category=FutureWarning)
-            warnings.filterwarnings('ignore', category=UserWarning)
-            warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
+
+    def write(tmp: str) -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
             with torch.no_grad():
                 torch.onnx.export(
                     model,
@@ -109,6 +138,7 @@ def export_qdq_onnx(model: nn.Module,
                     opset_version=opset_version,
                     dynamo=False,
                     **kwargs)
+        report_export_warnings(caught, type(model).__name__)
         import onnx
         onnx_model = onnx.load(tmp)
         changed = ONNXOptimUtils.squeeze_per_tensor_qparams(onnx_model)
@@ -124,10 +154,8 @@ def export_qdq_onnx(model: nn.Module,
             changed = True
         if changed:
             onnx.save(onnx_model, tmp)
-        os.replace(tmp, output_path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+
+    atomic_write(output_path, write)
     return output_path
 
 
@@ -169,16 +197,8 @@ class BaseQuantizeExportor:
     def save(self) -> str:
         """Check and write the model atomically to ``export_path``."""
         import onnx
-        out_dir = osp.dirname(osp.abspath(self.export_path))
-        os.makedirs(out_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix='.onnx', dir=out_dir)
-        os.close(fd)
-        try:
-            onnx.save(self.onnx_model, tmp)
-            os.replace(tmp, self.export_path)
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
+        atomic_write(self.export_path,
+                     lambda tmp: onnx.save(self.onnx_model, tmp))
         return self.export_path
 
     def export(self) -> str:

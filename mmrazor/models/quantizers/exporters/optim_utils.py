@@ -1,9 +1,20 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Small ONNX graph-surgery helpers used by the quantize exporters."""
-from typing import Dict, List, Optional
+import warnings
+from typing import Dict, List, Optional, Tuple, Type
 
 import numpy as np
 
+
+
+def _shape_inference_errors() -> Tuple[Type[BaseException], ...]:
+    """The errors ``onnx.shape_inference.infer_shapes`` raises."""
+    import onnx
+    errors: List[Type[BaseException]] = [onnx.checker.ValidationError]
+    inference_error = getattr(onnx.shape_inference, 'InferenceError', None)
+    if inference_error is not None:
+        errors.append(inference_error)
+    return tuple(errors)
 
 class ONNXOptimUtils:
     """Static helpers over an ``onnx.ModelProto``'s graph."""
@@ -243,8 +254,13 @@ class ONNXOptimUtils:
         from onnx import helper, numpy_helper, shape_inference
         graph = onnx_model.graph
         try:
-            inferred = shape_inference.infer_shapes(onnx_model).graph
-        except Exception:  # no shapes, nothing to do
+            inferred = shape_inference.infer_shapes(
+                onnx_model, strict_mode=True).graph
+        except _shape_inference_errors() as e:
+            warnings.warn(
+                f'{__name__}: shrink_single_pixel_convs rewrote nothing: '
+                f'ONNX shape inference failed ({type(e).__name__}: '
+                f'{str(e)[:200]})')
             return 0
         shapes = {}
         for vi in list(inferred.value_info) + list(inferred.input):

@@ -22,6 +22,7 @@ the same op graph as the FX path of the :class:`ChannelAnalyzer`.
 import functools
 import operator
 import sys
+import warnings
 from collections import defaultdict
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -628,14 +629,23 @@ class BackwardTracer:
             for convert in (True, False):
                 rec = _Recorder(model, convert_inputs=convert)
                 try:
-                    return rec, rec.run(self.loss_calculator, fake=fake)
-                except Exception as e:  # noqa: BLE001
+                    result = rec, rec.run(self.loss_calculator, fake=fake)
+                except Exception as e:  # noqa: BLE001  re-raised or told
                     error = e
                     # an in-place op on the raw input: retry without
                     # making the input a leaf (its channels are then not
                     # tracked)
                     if not (convert and 'leaf Variable' in str(e)):
                         break
+                    continue
+                if error is not None:
+                    warnings.warn(
+                        f'{__name__}: BackwardTracer: the first run of '
+                        f'{type(model).__name__} failed '
+                        f'({type(error).__name__}: {str(error)[:200]}); '
+                        f'traced with fake={fake}, convert_inputs='
+                        f'{convert} instead')
+                return result
         assert error is not None
         raise error
 

@@ -18,6 +18,11 @@ class AnalysisResult(dict):
     report: 'ChannelAnalysisReport'
 
 
+
+def _reason(error: BaseException) -> str:
+    """``'Type: message'`` of an error, shortened for the report."""
+    return f'{type(error).__name__}: {str(error)[:200]}'
+
 class ChannelAnalysisReport:
     """What the analysis found and what it could not handle.
 
@@ -304,8 +309,11 @@ class ChannelAnalyzer:
                 recorder = rec
                 # the unpruned reference of the quick pruned check
                 self._small_run = (sdata, _structure(sout))
-            except Exception:  # noqa: BLE001
+            except Exception as e:  # noqa: BLE001  reported in the notes
                 recorder = None
+                notes.append(
+                    f'shape recording at the reduced input {small} failed '
+                    f'({_reason(e)}); recorded at the full input size')
         if recorder is None:
             recorder = ValueRecorder(gm, shape_only_convs=True)
             try:
@@ -313,7 +321,9 @@ class ChannelAnalyzer:
                 from torch._subclasses.fake_tensor import FakeTensorMode
                 with FakeTensorMode(allow_non_fake_inputs=True):
                     out = recorder.run(inputs)
-            except Exception:  # noqa: BLE001
+            except Exception as e:  # noqa: BLE001  reported in the notes
+                notes.append('shape recording on fake tensors failed '
+                             f'({_reason(e)}); recorded with a real forward')
                 recorder = ValueRecorder(gm, shape_only_convs=True)
                 out = recorder.run(inputs)
             self._expected = _structure(out)
@@ -348,7 +358,10 @@ class ChannelAnalyzer:
                     pruner.set_choices({})
                     ref = _structure(wrapper(inputs))
                 return run(wrapper, inputs, ref) is None
-        except Exception:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001  reported in the notes
+            self._fast_check_failure = (
+                'the quick pruned check at the reduced input failed '
+                f'({_reason(e)}); every unit was checked at full size')
             return False
 
     def _check_units(self, model: nn.Module, data: Any, units: Dict,
@@ -422,7 +435,10 @@ class ChannelAnalyzer:
             bisect(subset[:mid])
             bisect(subset[mid:])
 
+        self._fast_check_failure = None
         if names and not self._fast_check(pruner, run_pruned):
+            if self._fast_check_failure:
+                report.notes.append(self._fast_check_failure)
             bisect(names)
         if bad:
             # units that only fail together: check the survivors jointly

@@ -170,8 +170,8 @@ class UnitPruner:
                         planned.append(
                             (module, dyn, is_out, total, start, end, num // n))
                 self._check_overlaps(planned)
-            except Exception as e:  # noqa: BLE001
-                self.failed[unit_name] = str(e)
+            except Exception as e:  # noqa: BLE001  in report.dropped
+                self.failed[unit_name] = f'{type(e).__name__}: {e}'
                 continue
             self.num_channels[unit_name] = n
             if any(p[-1] > 1 and isinstance(p[0], nn.Linear) for p in planned):

@@ -48,8 +48,8 @@ def _fixed_dynamic_op_map() -> Dict[type, type]:
     try:
         from mmcv.ops import SyncBatchNorm as MMCVSyncBN
         mapping[MMCVSyncBN] = d.DynamicSyncBatchNorm
-    except Exception:  # pragma: no cover
-        pass
+    except (ImportError, OSError):  # pragma: no cover
+        pass  # mmcv without compiled ops: no mmcv SyncBatchNorm to map
     return mapping
 
 

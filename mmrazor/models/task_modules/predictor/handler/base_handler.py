@@ -30,7 +30,8 @@ class BaseHandler:
         """
         import joblib
         save_path = f'{path}_{type(self).__name__}.joblib'
-        joblib.dump(self, save_path)
+        from mmrazor.utils import atomic_write
+        atomic_write(save_path, lambda tmp: joblib.dump(self, tmp))
         return save_path
 
     def load(self, path: str) -> 'BaseHandler':

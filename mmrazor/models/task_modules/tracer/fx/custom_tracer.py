@@ -16,6 +16,7 @@ import inspect
 import linecache
 import os
 import os.path as osp
+import warnings
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
@@ -333,8 +334,15 @@ class CustomTracer(QuantizationTracer):
             last = next(iter(reversed(self.graph.nodes)), None)
             try:
                 result = module(*fwd_args)
-            except Exception:
+            except Exception as e:  # noqa: BLE001  reported below
                 self._erase_after(last)
+                warnings.warn(
+                    f'{__name__}: the forward call of '
+                    f'{type(module).__name__} inside the skipped method '
+                    f'{registry.method.__qualname__} could not be traced '
+                    f'({type(e).__name__}: {str(e)[:200]}); it runs '
+                    'eagerly inside that method and its operations are '
+                    'not in the graph (not quantized).')
                 continue
             result_template, result_proxies = flatten_proxies(result)
             if not result_proxies:
