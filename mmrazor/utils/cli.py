@@ -9,6 +9,7 @@ traceback.
 import argparse
 import os
 import os.path as osp
+import re
 import sys
 from typing import Callable, Optional, Sequence
 
@@ -190,7 +191,27 @@ def _user_error_message(exc: BaseException) -> Optional[str]:
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return str(exc)
+    if type(exc).__name__ == 'NonFiniteLossError':
+        return str(exc)
+    if isinstance(exc, (TypeError, ValueError, KeyError, AttributeError,
+                        RuntimeError)) and _BUILT_FROM_CFG.match(
+                            _message(exc)):
+        # raised while building a registered component from the config:
+        # MMEngine's build_from_cfg prefixes the class and its module
+        return 'invalid config: ' + _message(exc)
     return None
+
+
+# ``class `X` in a/b.py: ...`` (see mmengine.registry.build_from_cfg)
+_BUILT_FROM_CFG = re.compile(r'class `[\w.]+` in [\w/.]+')
+
+
+def _message(exc: BaseException) -> str:
+    """The text of an exception (``KeyError`` without the quotes)."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1 and \
+            isinstance(exc.args[0], str):
+        return exc.args[0]
+    return str(exc)
 
 
 def run_tool(main: Callable[[], None],

@@ -77,6 +77,7 @@ class NonFiniteLossHook(Hook):
 
     def after_train(self, runner) -> None:
         if self.action == 'skip':
-            runner.logger.info(
-                f'NonFiniteLossHook: {self._skipped()} training steps '
+            log = runner.logger.warning if self._skipped() else \
+                runner.logger.info
+            log(f'NonFiniteLossHook: {self._skipped()} training steps '
                 'skipped for a non-finite loss.')

@@ -107,7 +107,7 @@ from mmengine.model import BaseModel
             tuple[Tensor, dict]: The total loss and the log variables.
         """
         loss, log_vars = super().parse_losses(losses)
-        bad = non_finite_terms(log_vars)
+        bad = non_finite_terms(losses, loss)
         action = self.non_finite_loss
         if action not in LOSS_GUARD_ACTIONS:
             raise ValueError(

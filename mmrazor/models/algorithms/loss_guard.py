@@ -10,7 +10,7 @@ letting the optimizer train on NaN. With ``NonFiniteLossHook(action=
 and the skip is counted in the log.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.logging import MessageHub
@@ -22,30 +22,34 @@ class NonFiniteLossError(FloatingPointError):
     """A loss term is NaN or infinite."""
 
 
-def non_finite_terms(log_vars: Dict[str, torch.Tensor]) -> List[str]:
-    """The loss terms of ``log_vars`` that hold a NaN or an infinity.
+def non_finite_terms(losses: Dict[str, Any],
+                     total: Optional[torch.Tensor] = None) -> List[str]:
+    """The loss terms of ``losses`` that hold a NaN or an infinity.
 
     Args:
-        log_vars (dict[str, Tensor]): The parsed losses; only keys with
-            ``'loss'`` in their name are summed into the total loss and
-            checked.
+        losses (dict): The raw losses (tensors or lists of tensors); only
+            keys with ``'loss'`` in their name are summed into the total
+            loss and checked.
+        total (Tensor, optional): The summed loss.
 
     Returns:
         list[str]: ``'key=value'`` for every non-finite term; the total
-        ``loss`` only when every term is finite but their sum is not.
+        loss only when every term is finite but their sum is not.
     """
     bad = []
-    for key, value in log_vars.items():
-        if key == 'loss' or 'loss' not in key:
+    for key, value in losses.items():
+        if 'loss' not in key:
             continue
-        if isinstance(value, torch.Tensor) and \
-                not bool(torch.isfinite(value).all()):
-            bad.append(f'{key}={value.detach().float().mean().item()}')
-    if not bad and 'loss' in log_vars:
-        total = log_vars['loss']
-        if isinstance(total, torch.Tensor) and \
-                not bool(torch.isfinite(total).all()):
-            bad.append(f'loss (the sum)={total.detach().float().item()}')
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, torch.Tensor) and \
+                    not bool(torch.isfinite(item).all()):
+                mean = item.detach().float().mean().item()
+                bad.append(f'{key}={mean}')
+                break
+    if not bad and isinstance(total, torch.Tensor) and \
+            not bool(torch.isfinite(total).all()):
+        bad.append(f'loss (the sum)={total.detach().float().item()}')
     return bad
 
 
