@@ -6,7 +6,7 @@ import mmpretrain.registry  # noqa: F401,I001
 import copy
 import os
 import os.path as osp
-import pickle
+import json
 import random
 
 import pytest
@@ -66,8 +66,8 @@ def test_search_writes_results_and_resumes(tmp_path):
     runner = _run(_cfg(tmp_path / 'a'))
     loop = runner.train_loop
     work_dir = str(tmp_path / 'a')
-    state = pickle.load(open(osp.join(work_dir, 'search_epoch_1.pkl'), 'rb'))
-    assert state['_epoch'] == 1
+    state = json.load(open(osp.join(work_dir, 'search_epoch_1.json')))
+    assert state['epoch'] == 1
     assert len(state['top_k_candidates']) == 2
     # the next generation (mutation + crossover) is saved, not lost
     assert 1 <= len(state['candidates']) <= 2
@@ -120,15 +120,15 @@ def test_search_writes_results_and_resumes(tmp_path):
     resumed_cfg = _cfg(
         tmp_path / 'b',
         max_epochs=2,
-        resume_from=osp.join(work_dir, 'search_epoch_1.pkl'))
+        resume_from=osp.join(work_dir, 'search_epoch_1.json'))
     runner_b = _run(resumed_cfg)
     loop_b = runner_b.train_loop
     assert loop_b._epoch == 2
-    for subnet in state['candidates'].subnets:
+    for subnet in Candidates(state['candidates']).subnets:
         assert str(subnet) in loop_b.history
     for key in state['history']:
         assert key in loop_b.history
-    assert osp.isfile(osp.join(str(tmp_path / 'b'), 'search_epoch_2.pkl'))
+    assert osp.isfile(osp.join(str(tmp_path / 'b'), 'search_epoch_2.json'))
 
 
 def test_crossover_and_pareto():

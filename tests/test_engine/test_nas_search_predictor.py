@@ -1,7 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """EvolutionSearchLoop with a MetricPredictor, on a tiny digits supernet."""
 import os.path as osp
-import pickle
+import json
 import random
 
 import pytest
@@ -85,9 +85,8 @@ def test_search_with_predictor(tmp_path, monkeypatch):
         assert info['score'] == pytest.approx(round(predicted, 4), abs=1e-4)
 
     # search outputs are written as without a predictor
-    state = pickle.load(
-        open(osp.join(str(tmp_path), 'search_epoch_2.pkl'), 'rb'))
-    assert state['_epoch'] == 2
+    state = json.load(open(osp.join(str(tmp_path), 'search_epoch_2.json')))
+    assert state['epoch'] == 2
     best = yaml.safe_load(
         open(osp.join(str(tmp_path), 'best_fix_subnet.yaml')))
     assert set(best) == {'backbone.layers.0.0', 'backbone.layers.1.0'}
@@ -99,7 +98,7 @@ def test_search_with_predictor(tmp_path, monkeypatch):
     resumed = Runner.from_cfg(
         _cfg(
             tmp_path / 'resumed',
-            resume_from=osp.join(str(tmp_path), 'search_epoch_1.pkl')))
+            resume_from=osp.join(str(tmp_path), 'search_epoch_1.json')))
     resumed.train()
     assert len(real_evals) == n_evals
     assert resumed.train_loop._epoch == 2
