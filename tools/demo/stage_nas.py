@@ -21,14 +21,10 @@ SUBNET = osp.join(CFG_DIR, 'spos_shufflenet-tiny_subnet_1xb32_digits.py')
 
 
 def _best_candidate(search_dir: str) -> dict:
-    import glob
-    import pickle
-    pkls = sorted(
-        glob.glob(osp.join(search_dir, 'search_epoch_*.pkl')),
-        key=lambda p: int(p.rsplit('_', 1)[1].split('.')[0]))
-    with open(pkls[-1], 'rb') as f:
-        state = pickle.load(f)
-    best = state['top_k_candidates'].data[0]
+    import json
+    with open(osp.join(search_dir, 'search_state.json')) as f:
+        state = json.load(f)
+    best = state['top_k_candidates'][0]
     return dict(list(best.values())[0], evaluated=len(state['history']))
 
 
