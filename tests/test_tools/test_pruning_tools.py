@@ -40,7 +40,8 @@ def test_get_channel_units_and_flops(tmp_path, capsys):
     res = get_flops.main([VANILLA, '-H', '16', '-W', '16', '-C', '1'])
     assert 8.0 < res['flops'] < 9.5
     assert 'FLOPs' in capsys.readouterr().out
-    with pytest.raises(SystemExit):
+    from mmrazor.utils.cli import ToolError
+    with pytest.raises(ToolError, match='missing.py'):
         get_flops.main([str(tmp_path / 'missing.py')])
 
 

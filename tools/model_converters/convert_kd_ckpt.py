@@ -7,7 +7,6 @@
 ``<name>_latest.pth`` unless ``--inplace``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from collections import OrderedDict

@@ -8,7 +8,6 @@ stripped; teacher, distiller and generator keys are dropped) plus
 student model (e.g. with tools/test.py and the student's own config).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from collections import OrderedDict

@@ -7,7 +7,6 @@ checkpoint (prefix stripped) and renames the weight fake-quant observers'
 writes ``<name>_deploy.pth`` (or overwrites the input with ``--inplace``).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from collections import OrderedDict

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmrazor.structures.subnet import load_fix_subnet
@@ -48,9 +48,8 @@ def main():
     for path in (args.config, args.checkpoint, args.yaml):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path} does not exist')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    from mmrazor.utils.cli import load_config
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
     cfg.setdefault('work_dir',
@@ -78,4 +77,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmrazor.utils.cli import run_tool
+    run_tool(main)

@@ -1,8 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Helpers shared by the pruning tools."""
 import json
-import os
-import os.path as osp
 from typing import Any, Optional, Sequence
 
 from mmengine.config import Config
@@ -10,15 +8,12 @@ from mmengine.registry import DefaultScope
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Load ``path`` (clear error when missing)."""
-    if not osp.exists(path):
-        raise SystemExit(f'error: config file {path} does not exist')
+    """Load ``path`` (a :class:`ToolError` names a missing or broken
+    file)."""
     from mmrazor.utils import register_all_modules
+    from mmrazor.utils.cli import load_config as load_tool_config
     register_all_modules(False)  # also serves mmcls:: on mmpretrain
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+    return load_tool_config(path, cfg_options)
 
 
 def build_model(cfg: Config):

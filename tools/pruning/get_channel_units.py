@@ -96,4 +96,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    from mmrazor.utils.cli import run_tool
+    run_tool(main)

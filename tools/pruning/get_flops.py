@@ -53,4 +53,5 @@ class _ExtractFeat(__import__('torch').nn.Module):
 
 
 if __name__ == '__main__':
-    main()
+    from mmrazor.utils.cli import run_tool
+    run_tool(main)

@@ -6,12 +6,13 @@
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import build_model, demo_input_cfg, load_config  # noqa: E402
+
+from mmrazor.utils.cli import ToolError  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -62,7 +63,7 @@ def main(argv=None) -> str:
     cfg = load_config(args.config)
     if args.subnet:
         if not osp.exists(args.subnet):
-            raise SystemExit(f'error: subnet file {args.subnet} not found')
+            raise ToolError(f'subnet file {args.subnet} not found')
         with open(args.subnet) as f:
             target = json.load(f)
     else:
@@ -76,4 +77,5 @@ def main(argv=None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    from mmrazor.utils.cli import run_tool
+    run_tool(main)

@@ -17,6 +17,8 @@ import torch
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import build_model, load_config, write_json  # noqa: E402
 
+from mmrazor.utils.cli import ToolError  # noqa: E402
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
@@ -34,7 +36,7 @@ def main(argv=None):
     from mmrazor.structures.subnet import export_fix_subnet
     cfg = load_config(args.config)
     if not osp.exists(args.checkpoint):
-        raise SystemExit(f'error: checkpoint {args.checkpoint} not found')
+        raise ToolError(f'checkpoint {args.checkpoint} not found')
     out_dir = args.o or osp.join('work_dirs',
                                  osp.splitext(osp.basename(args.config))[0])
     os.makedirs(out_dir, exist_ok=True)
@@ -42,8 +44,8 @@ def main(argv=None):
     cfg.model.get('architecture', {}).pop('init_cfg', None)
     model = build_model(cfg)
     if not hasattr(model, 'mutator'):
-        raise SystemExit(f'error: {type(model).__name__} has no channel '
-                         'mutator; expected a pruning algorithm config')
+        raise ToolError(f'{type(model).__name__} has no channel '
+                        'mutator; expected a pruning algorithm config')
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.eval()
     choices = model.mutator.current_choices
@@ -64,4 +66,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmrazor.utils.cli import run_tool
+    run_tool(main)

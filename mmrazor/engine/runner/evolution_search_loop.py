@@ -40,10 +40,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
     ``search_state.json`` is rewritten after every evaluated candidate and
     every epoch, ``search_epoch_{n}.json`` every epoch; resuming from
     either evaluates no finished candidate again and ends as the
-    uninterrupted search would. At the end ``best_fix_subnet.yaml``, the sliced weights
-    ``subnet_YYYYMMDD_HHMM.pth`` and ``search_results.png`` (score against
-    FLOPs of all evaluated candidates, Pareto front marked) are written to
-    the work dir.
+    uninterrupted search would. At the end ``best_fix_subnet.yaml``, the
+    sliced weights ``subnet_YYYYMMDD_HHMM.pth`` and ``search_results.png``
+    (score against FLOPs of all evaluated candidates, Pareto front marked)
+    are written to the work dir.
 
     Args:
         runner (Runner): A reference of runner.

@@ -1,7 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Validation loop that exports the pruned structure and weights."""
 import json
-import os
 import os.path as osp
 
 import torch

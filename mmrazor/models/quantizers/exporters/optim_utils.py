@@ -6,7 +6,6 @@ from typing import Dict, List, Optional, Tuple, Type
 import numpy as np
 
 
-
 def _shape_inference_errors() -> Tuple[Type[BaseException], ...]:
     """The errors ``onnx.shape_inference.infer_shapes`` raises."""
     import onnx
@@ -15,6 +14,7 @@ def _shape_inference_errors() -> Tuple[Type[BaseException], ...]:
     if inference_error is not None:
         errors.append(inference_error)
     return tuple(errors)
+
 
 class ONNXOptimUtils:
     """Static helpers over an ``onnx.ModelProto``'s graph."""

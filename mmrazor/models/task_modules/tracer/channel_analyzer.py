@@ -18,10 +18,10 @@ class AnalysisResult(dict):
     report: 'ChannelAnalysisReport'
 
 
-
 def _reason(error: BaseException) -> str:
     """``'Type: message'`` of an error, shortened for the report."""
     return f'{type(error).__name__}: {str(error)[:200]}'
+
 
 class ChannelAnalysisReport:
     """What the analysis found and what it could not handle.

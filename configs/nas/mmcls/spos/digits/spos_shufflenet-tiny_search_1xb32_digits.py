@@ -2,7 +2,8 @@
 # under a FLOPs constraint (KFLOPs at 16x16; the space spans ~204-247 K).
 #   python tools/train.py configs/nas/mmcls/spos/digits/<this>.py \
 #       --cfg-options load_from=<supernet checkpoint>
-# Writes search_state.json, search_epoch_{n}.json, best_fix_subnet.yaml, subnet_*.pth and
+# Writes search_state.json, search_epoch_{n}.json,
+# best_fix_subnet.yaml, subnet_*.pth and
 # search_results.png (score vs FLOPs, Pareto front) to the work dir.
 _base_ = ['./spos_shufflenet-tiny_supernet_1xb32_digits.py']
 
