@@ -50,7 +50,7 @@ def main():
     add_checkpoint_state_hook(cfg)
     adapt_distributed_to_cpu(cfg, args.launcher)
 
-    runner = build_runner(cfg)
+    runner = build_runner(cfg, loop='test')
 
     runner.test()
 

@@ -67,7 +67,7 @@ def main():
 
     # enable automatically scaling LR
     if args.auto_scale_lr:
-        if 'auto_scale_lr' in cfg and \
+        if isinstance(cfg.get('auto_scale_lr'), dict) and \
                 'enable' in cfg.auto_scale_lr and \
                 'base_batch_size' in cfg.auto_scale_lr:
             cfg.auto_scale_lr.enable = True
@@ -81,7 +81,7 @@ def main():
     add_checkpoint_state_hook(cfg)
     adapt_distributed_to_cpu(cfg, args.launcher)
 
-    runner = build_runner(cfg)
+    runner = build_runner(cfg, loop='train')
 
     print_log(
         f'work_dir: {osp.abspath(cfg.work_dir)}',

@@ -35,12 +35,24 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         '(torch.load(weights_only=False)); only for files you trust')
 
 
+class _CfgOptionsAction(DictAction):
+    """:class:`DictAction` that rejects an item without ``=`` clearly."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            if '=' not in item:
+                parser.error(f'{option_string}: {item!r} is not a '
+                             'key=value pair (expected e.g. '
+                             'train_cfg.max_epochs=1)')
+        super().__call__(parser, namespace, values, option_string)
+
+
 def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
     """Add the usual ``--cfg-options key=value`` argument."""
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=_CfgOptionsAction,
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file. If the value to '
         'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
@@ -74,15 +86,120 @@ def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
+    check_work_dir(str(cfg.work_dir))
 
 
-def build_runner(cfg: Config):
-    """MMEngine's ``Runner``, or the registered ``runner_type``."""
-    if 'runner_type' not in cfg:
-        from mmengine.runner import Runner
-        return Runner.from_cfg(cfg)
-    from mmrazor.registry import RUNNERS
-    return RUNNERS.build(cfg)
+def check_work_dir(work_dir: str) -> None:
+    """Create ``work_dir`` or raise a :class:`ToolError` saying why not.
+
+    Args:
+        work_dir (str): The directory the run writes to.
+    """
+    try:
+        os.makedirs(work_dir, exist_ok=True)
+    except OSError as e:
+        raise ToolError(f'cannot create the work dir {work_dir!r}: '
+                        f'{e.strerror or e}; expected a writable directory '
+                        '(--work-dir or work_dir in the config)') from e
+    if not os.access(work_dir, os.W_OK | os.X_OK):
+        raise ToolError(f'the work dir {work_dir!r} is not writable; '
+                        'expected a writable directory (--work-dir or '
+                        'work_dir in the config)')
+
+
+# what a component raises when its config is wrong (bad argument names,
+# values or types); raised while building, they are config errors
+_BUILD_ERRORS = (TypeError, ValueError, KeyError, AttributeError,
+                 IndexError, NotImplementedError)
+
+
+def build_runner(cfg: Config, loop: Optional[str] = None):
+    """MMEngine's ``Runner``, or the registered ``runner_type``.
+
+    Errors of the components built from the config (model, loop, ...)
+    become a :class:`ToolError` that names the component and the key.
+
+    Args:
+        cfg (Config): The config.
+        loop (str, optional): ``'train'``, ``'val'`` or ``'test'``: build
+            that loop now, so its config errors are reported before the
+            run starts. Defaults to None.
+
+    Returns:
+        Runner: The runner.
+    """
+    from mmrazor.registry.build_errors import translate_key_error
+    try:
+        if 'runner_type' not in cfg:
+            from mmengine.runner import Runner
+            runner = Runner.from_cfg(cfg)
+        else:
+            from mmrazor.registry import RUNNERS
+            runner = RUNNERS.build(cfg)
+        if loop is not None:
+            attr = f'_{loop}_loop'
+            built = getattr(runner, f'build_{loop}_loop')(
+                getattr(runner, attr))
+            setattr(runner, attr, built)
+    except _BUILD_ERRORS as e:
+        if translate_key_error(e) is not None:
+            raise
+        raise ToolError(
+            f'invalid config: {_message(e)}{explain_init_error(e)}') from e
+    return runner
+
+
+def explain_init_error(exc: BaseException) -> str:
+    """The accepted arguments of ``Cls`` for ``Cls.__init__() got an
+    unexpected keyword argument 'x'`` (found in the registries).
+
+    Args:
+        exc (BaseException): Any error.
+
+    Returns:
+        str: ``' (expected one of: ...)'`` or ``''``.
+    """
+    match = _UNEXPECTED_ARG.search(str(exc))
+    if match is None:
+        return ''
+    cls = _registered_class(match['cls'])
+    if cls is None:
+        return ''
+    import inspect
+    try:
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return ''
+    names = [
+        n for n, p in params.items() if n != 'self' and p.kind in (
+            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    return f' (expected one of: {", ".join(names)})' if names else ''
+
+
+_UNEXPECTED_ARG = re.compile(
+    r'(?P<cls>\w+)\.__init__\(\) got an unexpected keyword argument')
+
+
+def _registered_class(name: str):
+    """The class called ``name`` in any MMEngine registry (or None)."""
+    import mmengine.registry as mmengine_registry
+    from mmengine.registry import Registry
+    todo = [
+        r for r in vars(mmengine_registry).values()
+        if isinstance(r, Registry)
+    ]
+    seen = set()
+    while todo:
+        reg = todo.pop()
+        if id(reg) in seen:
+            continue
+        seen.add(id(reg))
+        for obj in reg.module_dict.values():
+            if getattr(obj, '__name__', None) == name:
+                return obj
+        todo.extend(reg.children.values())
+    return None
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -181,12 +298,10 @@ def _user_error_message(exc: BaseException) -> Optional[str]:
     better = translate_key_error(exc)
     if better is not None:
         return str(better)
-    try:
-        from mmrazor.engine.runner.checkpoint import UnsafeCheckpointError
-        if isinstance(exc, UnsafeCheckpointError):
-            return str(exc)
-    except ImportError:  # pragma: no cover
-        pass
+    from mmrazor.engine.runner.checkpoint import (InvalidCheckpointError,
+                                                  UnsafeCheckpointError)
+    if isinstance(exc, (UnsafeCheckpointError, InvalidCheckpointError)):
+        return str(exc)
     if isinstance(exc, ImportError) and 'pip install' in str(exc):
         return str(exc)
     if isinstance(exc, FileNotFoundError):

@@ -65,7 +65,17 @@ def main(argv=None) -> str:
         if not osp.exists(args.subnet):
             raise ToolError(f'subnet file {args.subnet} not found')
         with open(args.subnet) as f:
-            target = json.load(f)
+            try:
+                target = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ToolError(f'subnet file {args.subnet} is not valid '
+                                f'JSON ({e}); expected the channel choices '
+                                'written by get_channel_units.py '
+                                '--choice') from e
+        if not isinstance(target, dict):
+            raise ToolError(f'subnet file {args.subnet} holds a '
+                            f'{type(target).__name__}; expected a mapping '
+                            'of unit names to channel choices')
     else:
         model = build_model(cfg)
         target = get_mutator(model, cfg, args.input_shape).choice_template

@@ -8,7 +8,6 @@ Writes ``<ckpt>_pruned.pth`` (static state dict of the architecture) and
 ``<ckpt>_pruned.json`` (the choice template).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -39,7 +38,6 @@ def main(argv=None):
         raise ToolError(f'checkpoint {args.checkpoint} not found')
     out_dir = args.o or osp.join('work_dirs',
                                  osp.splitext(osp.basename(args.config))[0])
-    os.makedirs(out_dir, exist_ok=True)
     # no pretrained init: the checkpoint provides every weight
     cfg.model.get('architecture', {}).pop('init_cfg', None)
     model = build_model(cfg)

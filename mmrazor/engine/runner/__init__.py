@@ -1,8 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-from .checkpoint import (UnsafeCheckpointError, load_from_local,
-                         safe_torch_load)
+from .checkpoint import (InvalidCheckpointError, UnsafeCheckpointError,
+                         load_from_local, safe_torch_load)
 
-__all__ = ['UnsafeCheckpointError', 'safe_torch_load', 'load_from_local']
+__all__ = [
+    'UnsafeCheckpointError', 'safe_torch_load', 'load_from_local',
+    'InvalidCheckpointError'
+]
 from .quantization_loops import (
     LSQEpochBasedLoop,
     PTQLoop,  # noqa: F401

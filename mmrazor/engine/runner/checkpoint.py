@@ -35,6 +35,10 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint needs full unpickling and was not trusted explicitly."""
 
 
+class InvalidCheckpointError(ValueError):
+    """A file is not a readable checkpoint (empty, truncated, corrupt)."""
+
+
 def to_plain(value: Any) -> Any:
     """Convert numpy values and containers to weights_only-safe types.
 
@@ -117,6 +121,13 @@ def safe_torch_load(filename: str, map_location=None) -> Any:
     try:
         checkpoint = torch.load(
             filename, map_location=map_location, weights_only=True)
+    except (EOFError, OSError, RuntimeError) as exc:
+        size = osp.getsize(filename) if osp.isfile(filename) else 0
+        raise InvalidCheckpointError(
+            f'{filename} is not a readable checkpoint ({size} bytes; '
+            f'{type(exc).__name__}: {str(exc).strip()[:200] or "empty"}); '
+            'expected a file written by torch.save, e.g. an interrupted '
+            'copy or download needs to be redone.') from exc
     except pickle.UnpicklingError as exc:
         reason = str(exc).strip().splitlines()
         reason = next((line for line in reason

@@ -141,8 +141,18 @@ def _resolve_class(cfg: Any, key: str, base: type) -> type:
     else:
         cls = MODELS.get(type_)
         if cls is None:
+            import difflib
+            MODELS.import_from_location()
+            names = [
+                n for n, c in MODELS.module_dict.items()
+                if isinstance(c, type) and issubclass(c, base)
+            ]
+            close = difflib.get_close_matches(
+                str(type_).split('.')[-1], names, n=3, cutoff=0.6)
+            hint = f'; close matches: {", ".join(close)}' if close else \
+                f'; expected a registered {base.__name__}'
             raise KeyError(f'{key}: unknown type {type_!r} (not registered '
-                           'in mmrazor MODELS)')
+                           f'in mmrazor MODELS){hint}')
     if not isinstance(cls, type) or not issubclass(cls, base):
         raise ValueError(f'{key}: {type_!r} is not a {base.__name__} '
                          'subclass')

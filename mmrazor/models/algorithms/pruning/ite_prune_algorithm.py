@@ -120,6 +120,14 @@ class ItePruneAlgorithm(BaseAlgorithm):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise TypeError(f'target of unit {k} must be an int or a '
                                 f'float, got {v!r}')
+            if isinstance(v, float) and not 0. < v <= 1.:
+                raise ValueError(
+                    f'target_pruning_ratio[{k!r}] = {v}: a ratio must be in '
+                    '(0, 1] (the share of channels kept)')
+            if isinstance(v, int) and v < 1:
+                raise ValueError(
+                    f'target_pruning_ratio[{k!r}] = {v}: a channel number '
+                    'must be >= 1')
         return target
 
     def _init_prune_config_manager(self) -> ItePruneConfigManager:

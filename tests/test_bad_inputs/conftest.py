@@ -1,0 +1,74 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Helpers of the bad-input corpus: run a tool's ``main`` in-process."""
+import importlib.util
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+VANILLA = osp.join(REPO,
+                   'configs/vanilla/mmcls/digits/resnet18-w16_1xb32_digits.py')
+KD = osp.join(
+    REPO, 'configs/distill/mmcls/kd/'
+    'kd_logits_resnet18-w16_resnet18-w8_1xb32_digits.py')
+L1 = osp.join(REPO,
+              'configs/pruning/mmcls/l1-norm/l1-norm_resnet18-w16_1xb32_digits.py')
+PTQ = osp.join(
+    REPO, 'configs/quantization/ptq/base/'
+    'ptq_openvino_resnet18-w16_digits_calib8xb32.py')
+SPOS = osp.join(
+    REPO, 'configs/nas/mmcls/spos/digits/'
+    'spos_shufflenet-tiny_supernet_1xb32_digits.py')
+
+_MODULES = {}
+
+
+def _load(tool: str):
+    """Import ``tools/<tool>`` as a module (once)."""
+    if tool not in _MODULES:
+        path = osp.join(REPO, 'tools', tool)
+        folder = osp.dirname(path)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        name = 'bad_input_' + tool.replace('/', '_').replace('.py', '')
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _MODULES[tool] = module
+    return _MODULES[tool]
+
+
+@pytest.fixture
+def tool(monkeypatch, capsys):
+    """``tool('train.py', *args) -> stderr``; asserts exit code 2 and no
+    traceback, as ``python tools/<tool> ...`` would end."""
+    from mmrazor.utils.cli import DEBUG_ENV, run_tool
+    monkeypatch.delenv(DEBUG_ENV, raising=False)
+    monkeypatch.delenv('MMRAZOR_TRUST_CHECKPOINT', raising=False)
+
+    def call(name, *args):
+        module = _load(name)
+        argv = [osp.join('tools', name), *[str(a) for a in args]]
+        monkeypatch.setattr(sys, 'argv', argv)
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            run_tool(module.main, argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2, err[-3000:]
+        assert 'Traceback' not in err, err[-3000:]
+        return err
+
+    return call
+
+
+def written(directory) -> list:
+    """Files (recursively) that could be a partial output."""
+    found = []
+    for root, _, files in os.walk(str(directory)):
+        for f in files:
+            if f.endswith(('.pth', '.yaml', '.json', '.onnx', '.tmp',
+                           '.png')):
+                found.append(osp.join(root, f))
+    return found
