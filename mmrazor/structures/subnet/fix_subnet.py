@@ -60,7 +60,25 @@ def _load_subnet_dict(subnet_dict: ValidFixMutable) -> Dict[str, Any]:
         path = str(subnet_dict)
         if not Path(path).is_file():
             raise FileNotFoundError(f'Subnet file {path} does not exist')
-        loaded = fileio.load(path)
+        if path.endswith('.pkl'):
+            from mmrazor.engine.runner.checkpoint import (
+                TRUST_ENV, UnsafeCheckpointError, checkpoint_trusted)
+            if not checkpoint_trusted():
+                raise UnsafeCheckpointError(
+                    f'Subnet file {path} is a pickle; unpickling can run '
+                    'arbitrary code. Use the YAML or JSON subnet, or set '
+                    f'{TRUST_ENV}=1 if you trust the file.')
+        try:
+            loaded = fileio.load(path)
+        except (ValueError, TypeError) + _parse_errors() as e:
+            raise ValueError(f'Subnet file {path} cannot be parsed '
+                             f'({type(e).__name__}: {e}); expected a YAML '
+                             'or JSON mapping of mutable names (or '
+                             'aliases) to choices') from e
+        if loaded is None:
+            raise TypeError(f'Subnet file {path} is empty; expected a '
+                            'mapping of mutable names (or aliases) to '
+                            'choices')
         if not isinstance(loaded, dict):
             raise TypeError(f'Subnet file {path} must hold a mapping, got '
                             f'{type(loaded).__name__}')
@@ -69,6 +87,14 @@ def _load_subnet_dict(subnet_dict: ValidFixMutable) -> Dict[str, Any]:
         return dict(subnet_dict)
     raise TypeError('fix_subnet must be a path (yaml/json/pkl) or a dict, '
                     f'got {type(subnet_dict).__name__}')
+
+
+def _parse_errors() -> tuple:
+    """The errors of the YAML and JSON parsers."""
+    import json
+
+    import yaml
+    return (json.JSONDecodeError, yaml.YAMLError)
 
 
 def _mutable_key(name: str, mutable: nn.Module, prefix: str,
@@ -167,7 +193,11 @@ def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
     for key, mutable in todo:
         chosen = _chosen_of(fix_mutable[key], key)
         if not mutable.is_fixed:
-            mutable.fix_chosen(chosen)
+            try:
+                mutable.fix_chosen(chosen)
+            except (KeyError, ValueError, TypeError, AssertionError) as e:
+                reason = e.args[0] if e.args else e
+                raise type(e)(f'subnet key {key!r}: {reason}') from e
 
 
 def _load_fix_subnet_by_mutator(model: nn.Module, mutator_cfg: Dict) -> None:

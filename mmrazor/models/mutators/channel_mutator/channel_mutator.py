@@ -26,6 +26,32 @@ def _to_plain(cfg: Any) -> Any:
     return cfg
 
 
+def _load_units_file(path: str) -> Dict:
+    """The ``units`` of a channel-unit JSON/YAML file (a mutator config
+    written by ``dump_units_json`` or its ``units`` mapping)."""
+    import json
+
+    import yaml
+    try:
+        data = fileio.load(path)
+    except (json.JSONDecodeError, yaml.YAMLError, ValueError,
+            TypeError) as e:
+        raise ValueError(f'channel_unit_cfg.units file {path} cannot be '
+                         f'parsed ({type(e).__name__}: {e}); expected the '
+                         'JSON written by ChannelMutator.dump_units_json or '
+                         'tools/pruning/get_channel_units.py') from e
+    if isinstance(data, dict) and 'channel_unit_cfg' in data:
+        data = (data['channel_unit_cfg'] or {}).get('units', {})
+    if not isinstance(data, dict) or not all(
+            isinstance(v, dict) for v in data.values()):
+        raise TypeError(
+            f'channel_unit_cfg.units file {path} holds a '
+            f'{type(data).__name__} of the wrong shape; expected '
+            '{unit_name: {"init_args": ..., "channels": ..., "choice": '
+            '...}} or a mutator config with channel_unit_cfg.units')
+    return data
+
+
 @MODELS.register_module()
 class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
     """Manages the channel units (``self.units``) of a model.
@@ -87,9 +113,7 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
             if not osp.exists(units):
                 raise FileNotFoundError(
                     f'channel_unit_cfg.units file {units} does not exist')
-            units = fileio.load(units)
-            if 'channel_unit_cfg' in units:
-                units = units['channel_unit_cfg'].get('units', {})
+            units = _load_units_file(units)
         return unit_class, dict(default_args), dict(units)
 
     def prepare_from_supernet(self, supernet: nn.Module) -> None:
