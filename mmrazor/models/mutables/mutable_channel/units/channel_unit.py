@@ -29,7 +29,9 @@ def get_module(model: nn.Module, name: str) -> nn.Module:
         return model.get_submodule(name)
     except AttributeError as e:
         raise KeyError(f'module `{name}` not found in '
-                       f'{type(model).__name__}') from e
+                       f'{type(model).__name__}; expected a module path of '
+                       'this model (a unit config written for another '
+                       'model?)') from e
 
 
 def is_plain_child(mod: nn.Module, item: str) -> bool:

@@ -71,6 +71,11 @@ class SequentialMutableChannelUnit(MutableChannelUnit):
             num = max(1, int(round(self.num_channels * choice, 6)))
         else:
             num = choice
+            if num > self.num_channels:
+                raise ValueError(
+                    f'unit {self.name}: choice {choice} exceeds its '
+                    f'{self.num_channels} channels (expected 1..'
+                    f'{self.num_channels} or a ratio in (0, 1])')
         if num <= 0:
             raise ValueError(f'unit {self.name}: choice {choice} must be '
                              'positive')
