@@ -6,7 +6,9 @@ versions (a clear error names the installed and the supported versions),
 and installs the mmcls-on-mmpretrain compatibility layer, which only acts
 when the real ``mmcls`` package is not importable.
 """
+import sys
 import warnings
+from typing import Optional
 
 from mmengine.utils import digit_version
 
@@ -16,6 +18,19 @@ MMCV_MIN = '2.0.0rc1'
 MMCV_MAX = '2.4.0'  # exclusive
 MMENGINE_MIN = '0.7.0'
 MMENGINE_MAX = '1.0.0'  # exclusive
+
+
+def _installed_version(package: str) -> Optional[str]:
+    """The version of ``package`` without importing it (importing mmcv
+    costs a third of ``import mmrazor``); None when it is not installed."""
+    module = sys.modules.get(package)
+    if module is not None:
+        return getattr(module, '__version__', None)
+    from importlib import metadata
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None  # mmcv is only needed by the components that use it
 
 
 def _check_versions() -> None:
@@ -28,14 +43,11 @@ def _check_versions() -> None:
         problems.append(f'mmengine=={mmengine.__version__} is installed, '
                         f'mmrazor supports {MMENGINE_MIN} <= mmengine < '
                         f'{MMENGINE_MAX}')
-    try:
-        import mmcv
-    except ImportError:
-        mmcv = None  # mmcv is only needed by the components that use it
-    if mmcv is not None:
-        mmcv_v = digit_version(mmcv.__version__)
+    mmcv_version = _installed_version('mmcv')
+    if mmcv_version is not None:
+        mmcv_v = digit_version(mmcv_version)
         if not (digit_version(MMCV_MIN) <= mmcv_v < digit_version(MMCV_MAX)):
-            problems.append(f'mmcv=={mmcv.__version__} is installed, '
+            problems.append(f'mmcv=={mmcv_version} is installed, '
                             f'mmrazor supports {MMCV_MIN} <= mmcv < '
                             f'{MMCV_MAX}')
     if problems:
