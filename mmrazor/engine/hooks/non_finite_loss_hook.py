@@ -58,6 +58,14 @@ class NonFiniteLossHook(Hook):
                 'mmrazor algorithm, its losses are not guarded.')
         for algorithm in self._algorithms:
             algorithm.non_finite_loss = self.action
+        if self.action == 'skip':
+            # the log shows the running count, not its window average
+            custom_cfg = runner.log_processor.custom_cfg
+            if not any(
+                    c.get('data_src') == 'nonfinite_skipped'
+                    for c in custom_cfg):
+                custom_cfg.append(
+                    dict(data_src='nonfinite_skipped', method_name='current'))
 
     def _skipped(self) -> int:
         return sum(a.non_finite_skipped for a in self._algorithms)

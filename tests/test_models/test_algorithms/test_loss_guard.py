@@ -273,7 +273,7 @@ def _runner(work_dir, nan_from, hooks=()):
                             by_epoch=False),
             logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=list(hooks),
-        log_level='WARNING')
+        log_level='INFO')
 
 
 def test_runner_stops_with_iteration_and_checkpoint(tmp_path):
@@ -299,6 +299,7 @@ def test_runner_skip_hook_counts_in_the_log(tmp_path):
     log = open(
         osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
     assert 'Step skipped (2 skipped so far)' in log
+    assert 'nonfinite_skipped: 2.0' in log  # the count, not an average
     assert '2 training steps skipped for a non-finite loss' in log
 
 
