@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import copy
+import warnings
 from typing import Dict, List, Optional, Union
 
 from mmengine.config import ConfigDict
@@ -76,7 +77,7 @@ class DistillDeliveryManager:
             for delivery in self._deliveries.values():
                 delivery.__enter__()
                 entered.append(delivery)
-        except BaseException:
+        except BaseException:  # undo the entered ones, then re-raise
             for delivery in reversed(entered):
                 delivery.__exit__(None, None, None)
             raise
@@ -87,10 +88,15 @@ class DistillDeliveryManager:
         for delivery in reversed(list(self._deliveries.values())):
             try:
                 delivery.__exit__(exc_type, exc_value, traceback)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001  keep restoring the others
                 error = error or e
         if error is not None and exc_type is None:
             raise error
+        if error is not None:
+            # an error is already propagating: report this one, not lose it
+            warnings.warn(
+                f'{__name__}: restoring a delivery failed while handling '
+                f'{exc_type.__name__}: {type(error).__name__}: {error}')
 
     def __len__(self) -> int:
         return len(self._deliveries)

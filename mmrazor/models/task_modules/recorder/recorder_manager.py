@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import copy
+import warnings
 from typing import Dict, Optional, Union
 
 from mmengine.config import ConfigDict
@@ -83,7 +84,7 @@ class RecorderManager:
             for recorder in self._recorders.values():
                 recorder.__enter__()
                 entered.append(recorder)
-        except BaseException:
+        except BaseException:  # undo the entered ones, then re-raise
             for recorder in reversed(entered):
                 recorder.__exit__(None, None, None)
             raise
@@ -95,10 +96,15 @@ class RecorderManager:
         for recorder in reversed(list(self._recorders.values())):
             try:
                 recorder.__exit__(exc_type, exc_value, traceback)
-            except Exception as e:  # keep restoring the others
+            except Exception as e:  # noqa: BLE001  keep restoring the others
                 error = error or e
         if error is not None and exc_type is None:
             raise error
+        if error is not None:
+            # an error is already propagating: report this one, not lose it
+            warnings.warn(
+                f'{__name__}: restoring a recorder failed while handling '
+                f'{exc_type.__name__}: {type(error).__name__}: {error}')
 
     def __len__(self) -> int:
         return len(self._recorders)

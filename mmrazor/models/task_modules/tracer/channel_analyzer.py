@@ -409,7 +409,7 @@ class ChannelAnalyzer:
             try:
                 with torch.no_grad():
                     out = wrapper(inputs)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:  # noqa: BLE001  in report.dropped
                 return f'{type(e).__name__}: {str(e)[:200]}'
             if _structure(out) != ref:
                 return 'output structure changed when pruned'

@@ -293,7 +293,7 @@ class CustomTracer(QuantizationTracer):
                 return super().trace(root, concrete_args)
         except UntraceableCallError:
             raise
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001  re-raised, explained
             raise UntraceableCallError(
                 explain_trace_error(e, root, concrete_args)) from e
 

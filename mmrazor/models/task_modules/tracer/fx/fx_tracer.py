@@ -115,7 +115,7 @@ class FxTracer(fx.Tracer):
         self.module_path_stack.append(self.path_of_module(m))
         try:
             return super().call_module(m, forward, args, kwargs)
-        except Exception:
+        except Exception:  # noqa: BLE001  recorded, then re-raised
             # the innermost module the failure went through (the stack is
             # unwound by the time the error reaches the caller)
             if self.failed_module_path is None:
@@ -204,7 +204,7 @@ def _trace(root: nn.Module, tracer: FxTracer, concrete_args: Optional[Dict],
            prefix: str) -> fx.Graph:
     try:
         return tracer.trace(root, concrete_args=concrete_args)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001  re-raised as UntraceableModelError
         where = _first_user_frame(sys.exc_info()[2]) or 'unknown location'
         path = tracer.failed_module_path or ''
         if prefix and path.startswith(prefix):
