@@ -12,16 +12,17 @@ interleaved, on the same batches:
   mutable dispatch, the larger optimizer parameter list);
 * static: ``train_step`` of the exported ``ImageClassifier``.
 
-The two sides alternate which one runs first. Both run on one intra-op
-thread by default (``--threads 1``): on a shared machine multi-threaded
-steps swing by +-30 % between runs (``--threads 0`` keeps torch's
-default).
+The two sides alternate which one runs first. They are measured on one
+intra-op thread and then at torch's default thread count (``--threads 1
+0``; on a shared machine multi-threaded steps swing by +-30 % between
+runs).
 
 Usage::
 
     python benchmarks/spos_overhead.py [--iters 20] [--batch 16] [--size 64]
 
-The last line is ``ratio=<supernet/static>`` (target <= 1.10).
+The last line is ``ratio=<supernet/static at the first thread count>
+ratio_threads<N>=<... at N threads>`` (target <= 1.10).
 """
 import argparse
 import os.path as osp
@@ -60,10 +61,15 @@ def main():
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--size', type=int, default=64)
-    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument(
+        '--threads',
+        type=int,
+        nargs='+',
+        default=[1, 0],
+        help='intra-op thread counts to measure, one run each; 0 keeps '
+        "torch's default")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    default_threads = torch.get_num_threads()
     torch.manual_seed(0)
     random.seed(0)
 
@@ -88,7 +94,6 @@ def main():
 
     sides = dict(
         supernet=(algo, wrapper(algo)), static=(static, wrapper(static)))
-    times = {k: [] for k in sides}
 
     def batch():
         inputs = torch.randint(
@@ -99,34 +104,48 @@ def main():
         ]
         return dict(inputs=[inputs] * args.batch, data_samples=samples)
 
-    for it in range(args.warmup + args.iters):
-        data = batch()
-        # alternate which side runs first (ABBA) so that neither side
-        # systematically gets the warmer caches or the quieter time slice
-        order = list(sides.items())
-        if it % 2:
-            order.reverse()
-        for name, (model, optim) in order:
-            model.train()
-            start = time.perf_counter()
-            model.train_step(data, optim)
-            elapsed = time.perf_counter() - start
-            if it >= args.warmup:
-                times[name].append(elapsed)
+    def measure():
+        times = {k: [] for k in sides}
+        for it in range(args.warmup + args.iters):
+            data = batch()
+            # alternate which side runs first (ABBA) so that neither side
+            # systematically gets the warmer caches or the quieter slice
+            order = list(sides.items())
+            if it % 2:
+                order.reverse()
+            for name, (model, optim) in order:
+                model.train()
+                start = time.perf_counter()
+                model.train_step(data, optim)
+                elapsed = time.perf_counter() - start
+                if it >= args.warmup:
+                    times[name].append(elapsed)
+        return times
 
     def median(values):
         values = sorted(values)
         return values[len(values) // 2]
 
-    sup, sta = median(times['supernet']), median(times['static'])
     n_sup = sum(p.numel() for p in algo.parameters())
     n_sta = sum(p.numel() for p in static.parameters())
-    print(f'batch={args.batch} size={args.size} iters={args.iters} '
-          f'threads={torch.get_num_threads()}')
-    print(f'{"model":<10}{"params (M)":>12}{"train_step (ms)":>18}')
-    print(f'{"supernet":<10}{n_sup / 1e6:>12.2f}{sup * 1e3:>18.1f}')
-    print(f'{"static":<10}{n_sta / 1e6:>12.2f}{sta * 1e3:>18.1f}')
-    print(f'ratio={sup / sta:.3f}')
+    ratios = []
+    for threads in args.threads:
+        torch.set_num_threads(threads or default_threads)
+        times = measure()
+        sup, sta = median(times['supernet']), median(times['static'])
+        spread = sorted(a / b
+                        for a, b in zip(times['supernet'], times['static']))
+        q1, q3 = spread[len(spread) // 4], spread[3 * len(spread) // 4]
+        print(f'batch={args.batch} size={args.size} iters={args.iters} '
+              f'threads={torch.get_num_threads()}')
+        print(f'{"model":<10}{"params (M)":>12}{"train_step (ms)":>18}')
+        print(f'{"supernet":<10}{n_sup / 1e6:>12.2f}{sup * 1e3:>18.1f}')
+        print(f'{"static":<10}{n_sta / 1e6:>12.2f}{sta * 1e3:>18.1f}')
+        print(f'ratio of medians {sup / sta:.3f} (per-step ratios IQR '
+              f'{q1:.3f}-{q3:.3f})')
+        ratios.append((torch.get_num_threads(), sup / sta))
+    print(f'ratio={ratios[0][1]:.3f} ' +
+          ' '.join(f'ratio_threads{t}={r:.3f}' for t, r in ratios[1:]))
 
 
 if __name__ == '__main__':
