@@ -2,8 +2,11 @@
 """CPU latency of a static ResNet-50 pruned to ~50 % FLOPs vs unpruned.
 
 The pruned model comes from the L1 ChannelMutator (inner convs of every
-bottleneck pruned) exported to a static model; both are timed in torch and
-ONNX Runtime at batch 1 and 32. Last line: ``ratio=<worst pruned/unpruned>``.
+bottleneck pruned) exported to a static model; for comparison, a ResNet-50
+pruned uniformly (one kept ratio for every unit) to the same FLOPs is
+timed too. All are timed in torch and ONNX Runtime at batch 1 and 32,
+each pruned model interleaved with the unpruned one. Last line:
+``ratio=<worst pruned/unpruned> uniform_ratio=<worst uniform/unpruned>``.
 
     python benchmarks/pruned_latency.py [--size 224] [--iters 15] \
         [--threads 1]
@@ -121,7 +124,7 @@ def main():
     with DefaultScope.overwrite_default_scope('mmcls'):
         full = MODELS.build(cfg.model).eval()
     pruned = copy.deepcopy(full)
-    mutator = ChannelMutator(
+    mutator_cfg = dict(
         channel_unit_cfg=dict(
             type='L1MutableChannelUnit',
             # multiples of 16 channels suit the AVX-512 conv kernels
@@ -132,6 +135,7 @@ def main():
                 type='DefaultDemoInput',
                 input_shape=(1, 3, 64, 64),
                 scope='mmcls')))
+    mutator = ChannelMutator(**copy.deepcopy(mutator_cfg))
     mutator.prepare_from_supernet(pruned)
 
     # the inner convs (conv1/conv2 of every bottleneck) and the stages
@@ -147,29 +151,53 @@ def main():
     est = ResourceEstimator(input_shape=(1, 3, args.size, args.size))
     f_full = est.estimate(Tensor(full))['flops']
     f_pruned = est.estimate(Tensor(pruned))['flops']
+    # uniform: one kept ratio for every unit, the largest whose FLOPs do
+    # not exceed the pruned model's (bisection)
+    uniform = copy.deepcopy(full)
+    uniform_mutator = ChannelMutator(**copy.deepcopy(mutator_cfg))
+    uniform_mutator.prepare_from_supernet(uniform)
+    low, high = 0.05, 1.0
+    for _ in range(8):
+        mid = (low + high) / 2
+        uniform_mutator.set_choices(
+            {n: mid
+             for n in uniform_mutator.choice_template})
+        if est.estimate(Tensor(uniform))['flops'] > f_pruned:
+            high = mid
+        else:
+            low = mid
+    uniform_mutator.set_choices(
+        {n: low
+         for n in uniform_mutator.choice_template})
+    _dynamic_to_static(uniform)
+    uniform.eval()
+    f_uniform = est.estimate(Tensor(uniform))['flops']
     print(f'FLOPs: unpruned {f_full:.1f} M, pruned {f_pruned:.1f} M '
-          f'({100 * f_pruned / f_full:.1f} %); {args.threads} thread(s)')
-    worst = 0.0
-    print('| batch | runtime | unpruned ms | pruned ms | ratio |')
-    print('|---:|---|---:|---:|---:|')
+          f'({100 * f_pruned / f_full:.1f} %), uniform (kept ratio '
+          f'{low:.3f}) {f_uniform:.1f} M ({100 * f_uniform / f_full:.1f} '
+          f'%); {args.threads} thread(s)')
+    worst = {'pruned': 0.0, 'uniform': 0.0}
+    print('| batch | runtime | model | unpruned ms | pruned ms | ratio |')
+    print('|---:|---|---|---:|---:|---:|')
     for bs in (1, 32):
         x = torch.rand(bs, 3, args.size, args.size)
         iters = args.iters if bs == 1 else max(3, args.iters // 3)
         with tempfile.TemporaryDirectory() as d:
             for rt in ('torch', 'onnxruntime'):
-                if rt == 'torch':
-                    ra = torch_runner(Tensor(full), x)
-                    rb = torch_runner(Tensor(pruned), x)
-                else:
-                    ra = ort_runner(Tensor(full), x, d, 'full')
-                    rb = ort_runner(Tensor(pruned), x, d, 'pruned')
-                a, b = time_pair(ra, rb, iters)
-                worst = max(worst, b / a)
-                print(
-                    f'| {bs} | {rt} | {1e3 * a:.1f} | {1e3 * b:.1f} | '
-                    f'{b / a:.2f} |',
-                    flush=True)
-    print(f'ratio={worst:.2f}')
+                ra = torch_runner(Tensor(full), x) if rt == 'torch' else \
+                    ort_runner(Tensor(full), x, d, 'full')
+                for name, model in (('pruned', pruned), ('uniform',
+                                                         uniform)):
+                    rb = torch_runner(Tensor(model), x) if rt == 'torch' \
+                        else ort_runner(Tensor(model), x, d, name)
+                    a, b = time_pair(ra, rb, iters)
+                    worst[name] = max(worst[name], b / a)
+                    print(
+                        f'| {bs} | {rt} | {name} | {1e3 * a:.1f} | '
+                        f'{1e3 * b:.1f} | {b / a:.2f} |',
+                        flush=True)
+    print(f'ratio={worst["pruned"]:.2f} '
+          f'uniform_ratio={worst["uniform"]:.2f}')
 
 
 if __name__ == '__main__':
