@@ -13,8 +13,9 @@ VANILLA = osp.join(REPO,
 KD = osp.join(
     REPO, 'configs/distill/mmcls/kd/'
     'kd_logits_resnet18-w16_resnet18-w8_1xb32_digits.py')
-L1 = osp.join(REPO,
-              'configs/pruning/mmcls/l1-norm/l1-norm_resnet18-w16_1xb32_digits.py')
+L1 = osp.join(
+    REPO, 'configs/pruning/mmcls/l1-norm/'
+    'l1-norm_resnet18-w16_1xb32_digits.py')
 PTQ = osp.join(
     REPO, 'configs/quantization/ptq/base/'
     'ptq_openvino_resnet18-w16_digits_calib8xb32.py')
@@ -49,6 +50,7 @@ def tool(monkeypatch, capsys):
     monkeypatch.delenv('MMRAZOR_TRUST_CHECKPOINT', raising=False)
 
     def call(name, *args):
+        _rebind_log_streams()
         module = _load(name)
         argv = [osp.join('tools', name), *[str(a) for a in args]]
         monkeypatch.setattr(sys, 'argv', argv)
@@ -61,6 +63,19 @@ def tool(monkeypatch, capsys):
         return err
 
     return call
+
+
+def _rebind_log_streams() -> None:
+    """Point the console handlers of MMEngine's loggers (which outlive a
+    test) at the current, captured, stdout; a stream closed by an earlier
+    test's capture would print a logging traceback."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    for logger in list(MMLogger._instance_dict.values()):
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler:
+                handler.stream = sys.stdout  # setStream flushes the old
 
 
 def written(directory) -> list:
