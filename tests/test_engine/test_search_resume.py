@@ -83,10 +83,18 @@ def _search(cfg, monkeypatch, kill_at=None):
 
 @pytest.fixture(scope='module')
 def uninterrupted(tmp_path_factory):
+    from mmengine.registry import DefaultScope
+    scopes = DefaultScope._instance_dict.copy()
     monkeypatch = pytest.MonkeyPatch()
     work_dir = tmp_path_factory.mktemp('full')
-    runner, evaluated = _search(_cfg(work_dir), monkeypatch)
-    monkeypatch.undo()
+    try:
+        runner, evaluated = _search(_cfg(work_dir), monkeypatch)
+    finally:
+        monkeypatch.undo()
+        # module scope: the per-test scope restore of conftest.py does
+        # not cover this runner's default scope
+        DefaultScope._instance_dict.clear()
+        DefaultScope._instance_dict.update(scopes)
     loop = runner.train_loop
     return dict(
         evaluated=evaluated,
