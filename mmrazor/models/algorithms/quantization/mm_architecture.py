@@ -10,7 +10,6 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.structures import BaseDataElement
 from torch.fx import GraphModule
 
@@ -107,6 +106,11 @@ class MMArchitectureQuant(BaseAlgorithm):
     def _load_float_checkpoint(self, float_checkpoint: str) -> None:
         """Load float weights into ``architecture`` (mmengine checkpoint
         loaders, so the safe local loader and URLs both work)."""
+        # imported here: mmengine.runner (and, with it, OpenCV) is not needed
+        # to import mmrazor.models; the safe local loader registers itself
+        from mmengine.runner.checkpoint import CheckpointLoader
+
+        import mmrazor.engine.runner.checkpoint  # noqa: F401
         checkpoint = CheckpointLoader.load_checkpoint(
             float_checkpoint, map_location='cpu')
         state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(

@@ -10,7 +10,6 @@ import logging
 from typing import Dict, List, Tuple
 
 import torch.nn as nn
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmrazor.utils import print_log
 
@@ -58,6 +57,11 @@ def load_teacher_checkpoint(
         RuntimeError: When no parameter of the checkpoint matches the
             teacher (name and shape).
     """
+    # imported here: mmengine.runner (and, with it, OpenCV) is not needed
+    # to import mmrazor.models; the safe local loader registers itself
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    import mmrazor.engine.runner.checkpoint  # noqa: F401
     checkpoint = CheckpointLoader.load_checkpoint(
         filename, map_location=map_location)
     if isinstance(checkpoint, dict) and 'state_dict' in checkpoint:
