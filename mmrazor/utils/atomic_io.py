@@ -9,6 +9,14 @@ from typing import IO, Callable, Iterator, Union
 PathLike = Union[str, 'os.PathLike[str]']
 
 
+def _default_mode() -> int:
+    """The mode ``open(path, 'w')`` would give a new file (``mkstemp``
+    creates its files readable by the owner only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_open(path: PathLike,
                 mode: str = 'w',
@@ -55,6 +63,7 @@ def atomic_open(path: PathLike,
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
@@ -89,6 +98,7 @@ def atomic_write(path: PathLike, writer: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         writer(tmp)
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):

@@ -52,3 +52,16 @@ def test_atomic_write_keeps_suffix_and_old_file(tmp_path):
         atomic_write(path, broken)
     assert json.loads(path.read_text()) == {'k': 1}
     assert os.listdir(tmp_path) == ['units.json']
+
+
+def test_written_files_get_the_usual_mode(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        with atomic_open(tmp_path / 'a.json') as f:
+            f.write('{}')
+        atomic_write(tmp_path / 'b.json',
+                     lambda tmp: open(tmp, 'w').write('{}'))
+    finally:
+        os.umask(umask)
+    for name in ('a.json', 'b.json'):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
