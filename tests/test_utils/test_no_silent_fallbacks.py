@@ -111,8 +111,7 @@ def test_onnx_shape_inference_failure_is_reported():
     import onnx
     from onnx import TensorProto, helper
 
-    from mmrazor.models.quantizers.exporters.optim_utils import \
-        ONNXOptimUtils
+    from mmrazor.models.quantizers.exporters.optim_utils import ONNXOptimUtils
 
     # an Add of incompatible static shapes: strict shape inference fails
     a = helper.make_tensor_value_info('a', TensorProto.FLOAT, [2, 3])

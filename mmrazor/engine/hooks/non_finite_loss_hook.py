@@ -76,8 +76,7 @@ class NonFiniteLossHook(Hook):
                          data_batch=None,
                          outputs=None) -> None:
         if self.max_skips is not None and self._skipped() > self.max_skips:
-            from mmrazor.models.algorithms.loss_guard import \
-                NonFiniteLossError
+            from mmrazor.models.algorithms.loss_guard import NonFiniteLossError
             raise NonFiniteLossError(
                 f'NonFiniteLossHook: {self._skipped()} training steps had a '
                 f'non-finite loss, more than max_skips={self.max_skips}; '

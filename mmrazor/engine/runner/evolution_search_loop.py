@@ -484,8 +484,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         """Read ``init_candidates`` (JSON/YAML, or a trusted pickle)."""
         owner = 'EvolutionSearchLoop'
         if path.endswith('.pkl'):
-            from .checkpoint import TRUST_ENV, UnsafeCheckpointError
-            from .checkpoint import checkpoint_trusted
+            from .checkpoint import (TRUST_ENV, UnsafeCheckpointError,
+                                     checkpoint_trusted)
             if not checkpoint_trusted():
                 raise UnsafeCheckpointError(
                     f'{owner}: init_candidates {path} is a pickle; '
