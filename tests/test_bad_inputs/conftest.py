@@ -8,8 +8,8 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-VANILLA = osp.join(REPO,
-                   'configs/vanilla/mmcls/digits/resnet18-w16_1xb32_digits.py')
+VANILLA = osp.join(
+    REPO, 'configs/vanilla/mmcls/digits/resnet18-w16_1xb32_digits.py')
 KD = osp.join(
     REPO, 'configs/distill/mmcls/kd/'
     'kd_logits_resnet18-w16_resnet18-w8_1xb32_digits.py')
@@ -83,7 +83,6 @@ def written(directory) -> list:
     found = []
     for root, _, files in os.walk(str(directory)):
         for f in files:
-            if f.endswith(('.pth', '.yaml', '.json', '.onnx', '.tmp',
-                           '.png')):
+            if f.endswith(('.pth', '.yaml', '.json', '.onnx', '.tmp', '.png')):
                 found.append(osp.join(root, f))
     return found

@@ -74,9 +74,10 @@ def test_train_unwritable_work_dir(tool, tmp_path):
 
 
 def test_train_amp_with_unsupported_wrapper(tool, tmp_path):
-    cfg = _cfg(tmp_path,
-               "optim_wrapper = dict(type='ApexOptimWrapper', _delete_=True,"
-               " optimizer=dict(type='SGD', lr=0.1))\n")
+    cfg = _cfg(
+        tmp_path,
+        "optim_wrapper = dict(type='ApexOptimWrapper', _delete_=True,"
+        " optimizer=dict(type='SGD', lr=0.1))\n")
     err = tool('train.py', cfg, '--amp', '--work-dir', tmp_path / 'wd')
     assert '--amp' in err and 'ApexOptimWrapper' in err
 
@@ -120,7 +121,8 @@ def test_train_kd_unknown_recorder_source(tool, tmp_path):
 
 def test_train_nas_unknown_mutator(tool, tmp_path):
     cfg = _cfg(
-        tmp_path, "model = dict(mutator=dict(type='mmrazor.NasMutatr'))\n",
+        tmp_path,
+        "model = dict(mutator=dict(type='mmrazor.NasMutatr'))\n",
         base=SPOS)
     err = tool('train.py', cfg, '--work-dir', tmp_path / 'wd')
     assert 'NasMutatr' in err and 'NasMutator' in err
@@ -128,8 +130,7 @@ def test_train_nas_unknown_mutator(tool, tmp_path):
 
 def test_train_pruning_negative_ratio(tool, tmp_path):
     cfg = _cfg(
-        tmp_path,
-        'model = dict(architecture=dict(init_cfg=None), '
+        tmp_path, 'model = dict(architecture=dict(init_cfg=None), '
         "target_pruning_ratio={'backbone.conv1_(0, 16)_16': -0.5})\n",
         base=L1)
     err = tool('train.py', cfg, '--work-dir', tmp_path / 'wd')

@@ -153,11 +153,8 @@ def test_state_is_json_and_pickle_needs_trust(tmp_path, monkeypatch):
     pool = Candidates([{'op': 'a'}, {'op': 'b'}])
     with open(legacy, 'wb') as f:
         pickle.dump(
-            dict(
-                _epoch=1,
-                candidates=pool,
-                top_k_candidates=pool,
-                history={}), f)
+            dict(_epoch=1, candidates=pool, top_k_candidates=pool, history={}),
+            f)
     with pytest.raises(UnsafeCheckpointError) as info:
         load_search_state(legacy, OWNER)
     assert legacy in str(info.value)
@@ -175,10 +172,7 @@ def test_state_is_json_and_pickle_needs_trust(tmp_path, monkeypatch):
 
 
 def test_candidate_keys_are_never_executed():
-    evil = Candidates(
-        [{"{'op': __import__('os').getcwd()}": {
-            'score': 1.0
-        }}])
+    evil = Candidates([{"{'op': __import__('os').getcwd()}": {'score': 1.0}}])
     with pytest.raises(ValueError, match='not a dict literal'):
         evil.subnets
 

@@ -42,8 +42,8 @@ def partial_then_kill(write_partial):
 
 def _write_half(target):
     if hasattr(target, 'write'):
-        target.write(b'half' if 'b' in getattr(target, 'mode', 'b') else
-                     'half')
+        target.write(b'half' if 'b' in
+                     getattr(target, 'mode', 'b') else 'half')
     else:
         with open(target, 'wb') as f:
             f.write(b'half')
@@ -71,8 +71,8 @@ def test_checkpoint_through_the_hook(tmp_path, monkeypatch):
 
     def fsync(fd):
         # the second checkpoint write dies after its bytes were written
-        if osp.basename(os.readlink(f'/proc/self/fd/{fd}')).startswith(
-                '.latest.pth'):
+        if osp.basename(
+                os.readlink(f'/proc/self/fd/{fd}')).startswith('.latest.pth'):
             saves.append(fd)
             if len(saves) == 2:
                 raise Killed()
@@ -81,8 +81,8 @@ def test_checkpoint_through_the_hook(tmp_path, monkeypatch):
     runner = Runner(
         model=Net(),
         work_dir=str(tmp_path),
-        train_dataloader=DataLoader([dict(inputs=torch.ones(2))] * 4,
-                                    batch_size=1),
+        train_dataloader=DataLoader(
+            [dict(inputs=torch.ones(2))] * 4, batch_size=1),
         train_cfg=dict(by_epoch=False, max_iters=2),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         default_hooks=dict(
@@ -97,8 +97,7 @@ def test_checkpoint_through_the_hook(tmp_path, monkeypatch):
     with pytest.raises(Killed):
         runner.train()
     monkeypatch.setattr(os, 'fsync', original_fsync)
-    ckpt = torch.load(
-        osp.join(str(tmp_path), 'latest.pth'), weights_only=True)
+    ckpt = torch.load(osp.join(str(tmp_path), 'latest.pth'), weights_only=True)
     assert ckpt['meta']['iter'] == 1  # the first save, whole
     assert not [f for f in os.listdir(str(tmp_path)) if '.tmp' in f]
 
@@ -151,12 +150,12 @@ def test_onnx(tmp_path, monkeypatch):
     from mmrazor.models.quantizers.exporters import base_quantize_exporter
     path = tmp_path / 'model.onnx'
     model = nn.Sequential(nn.Linear(4, 2))
-    base_quantize_exporter.export_qdq_onnx(model, torch.randn(1, 4),
-                                           str(path))
+    base_quantize_exporter.export_qdq_onnx(model, torch.randn(1, 4), str(path))
     before = digest(path)
-    monkeypatch.setattr(base_quantize_exporter.torch.onnx, 'export',
-                        lambda model, args, f, **kw: _write_half(f) or
-                        (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(
+        base_quantize_exporter.torch.onnx, 'export',
+        lambda model, args, f, **kw: _write_half(f) or (_ for _ in
+                                                        ()).throw(Killed()))
     with pytest.raises(Killed):
         base_quantize_exporter.export_qdq_onnx(
             nn.Sequential(nn.Linear(4, 3)), torch.randn(1, 4), str(path))
@@ -201,9 +200,9 @@ def test_png_plot(tmp_path, monkeypatch):
     path = tmp_path / 'search_results.png'
     plot_search_results(history, {'op': 'b'}, None, str(path))
     before = digest(path)
-    monkeypatch.setattr(Figure, 'savefig',
-                        lambda self, fname, **kw: partial_then_kill(
-                            _write_half)(None, fname))
+    monkeypatch.setattr(
+        Figure, 'savefig',
+        lambda self, fname, **kw: partial_then_kill(_write_half)(None, fname))
     with pytest.raises(Killed):
         plot_search_results(history, {'op': 'a'}, None, str(path))
     assert digest(path) == before

@@ -161,8 +161,7 @@ def test_unknown_type_mentions_modules_that_failed_to_import(monkeypatch):
     registries = list(build_errors._registries_named('model'))
     for reg in registries:
         monkeypatch.setattr(reg, 'import_from_location', broken_import)
-    msg = build_errors.explain_unknown_type('NoSuchAlgo', 'mmrazor',
-                                            'model')
+    msg = build_errors.explain_unknown_type('NoSuchAlgo', 'mmrazor', 'model')
     assert 'could not be imported' in msg
     assert 'broken_optional_dep' in msg
     assert MODELS is not None

@@ -40,8 +40,8 @@ class Net(BaseModel):
 
 
 def optim(model):
-    return OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1,
-                                        momentum=0.9))
+    return OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
 
 
 @pytest.fixture
@@ -83,7 +83,8 @@ def test_infinite_and_list_losses():
         algo.parse_losses(
             dict(
                 loss_a=torch.tensor(1.),
-                loss_b=[torch.tensor(1.), torch.tensor(float('inf'))]))
+                loss_b=[torch.tensor(1.),
+                        torch.tensor(float('inf'))]))
 
 
 def test_skip_updates_nothing_and_counts(hub):
@@ -218,10 +219,9 @@ def test_pruning_ite_prune(hub):
                 type='DefaultDemoInput',
                 input_shape=(1, 1, 8, 8),
                 scope='mmcls')))
-    algo = ItePruneAlgorithm(
-        _classifier(num_stages=2), mutator_cfg=mutator)
-    with pytest.raises(NonFiniteLossError,
-                       match=r'ItePruneAlgorithm.*loss=nan'):
+    algo = ItePruneAlgorithm(_classifier(num_stages=2), mutator_cfg=mutator)
+    with pytest.raises(
+            NonFiniteLossError, match=r'ItePruneAlgorithm.*loss=nan'):
         algo.train_step(_batch(value=NAN), optim(algo))
 
 
@@ -244,8 +244,7 @@ def test_quantization_qat(hub):
     samples = [BaseDataElement(gt_label=torch.tensor(i)) for i in range(2)]
     inputs = torch.full((2, 1, 8, 8), float('inf'))
     with pytest.raises(NonFiniteLossError, match=r'MMArchitectureQuant'):
-        algo.train_step(dict(inputs=inputs, data_samples=samples),
-                        optim(algo))
+        algo.train_step(dict(inputs=inputs, data_samples=samples), optim(algo))
 
 
 # --- through a runner: iteration, checkpoint, skip hook ----------------
@@ -269,8 +268,7 @@ def _runner(work_dir, nan_from, hooks=()):
         train_cfg=dict(by_epoch=False, max_iters=6),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', interval=2,
-                            by_epoch=False),
+            checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False),
             logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=list(hooks),
         log_level='INFO')
@@ -296,8 +294,7 @@ def test_runner_skip_hook_counts_in_the_log(tmp_path):
     assert runner.model.non_finite_skipped == 2
     hub = runner.message_hub
     assert hub.get_scalar('train/nonfinite_skipped').current() == 2
-    log = open(
-        osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
+    log = open(osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
     assert 'Step skipped (2 skipped so far)' in log
     assert 'nonfinite_skipped: 2.0' in log  # the count, not an average
     assert '2 training steps skipped for a non-finite loss' in log
@@ -308,8 +305,7 @@ def test_runner_max_skips(tmp_path):
         tmp_path,
         nan_from=4,
         hooks=[
-            dict(type='mmrazor.NonFiniteLossHook', action='skip',
-                 max_skips=1)
+            dict(type='mmrazor.NonFiniteLossHook', action='skip', max_skips=1)
         ])
     with pytest.raises(NonFiniteLossError, match='max_skips=1'):
         runner.train()

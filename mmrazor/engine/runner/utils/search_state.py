@@ -39,7 +39,8 @@ def capture_rng_json() -> Dict[str, Any]:
             int(np_state[3]),
             float(np_state[4])
         ],
-        'torch': torch.get_rng_state().tolist(),
+        'torch':
+        torch.get_rng_state().tolist(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state['cuda'] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
@@ -94,8 +95,7 @@ def load_search_state(path: str, owner: str) -> Dict[str, Any]:
         ValueError: The file is not a search state of ``owner``.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'{owner}: search state {path} does not exist')
+        raise FileNotFoundError(f'{owner}: search state {path} does not exist')
     if path.endswith('.pkl'):
         if not checkpoint_trusted():
             raise UnsafeCheckpointError(
