@@ -112,6 +112,11 @@ class HessianMixIn:
         self.hessian_samples = 0
 
     # -- the inverse used by the solvers --------------------------------
+    def _solver_dtype(self) -> torch.dtype:
+        """fp64 for fp64 layers, else fp32."""
+        return torch.float64 if self.weight.dtype == torch.float64 \
+            else torch.float32
+
     def _check_hessian(self) -> None:
         if self.hessian is None or self.hessian_samples == 0:
             raise RuntimeError(

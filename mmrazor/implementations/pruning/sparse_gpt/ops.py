@@ -71,7 +71,7 @@ class SparseGptMixIn(HessianMixIn):
             float: The layer's estimated reconstruction error
             ``sum (w - q)^2 / [H^-1]_jj^2 / 2``.
         """
-        W = self.weight_matrix.detach().to(torch.float32, copy=True)
+        W = self.weight_matrix.detach().to(self._solver_dtype(), copy=True)
         rows, columns = W.shape
         if not 0 <= sparsity < 1:
             raise ValueError(f'Layer {self.layer_name!r}: sparsity must be '

@@ -62,7 +62,7 @@ class GPTQMixIn(HessianMixIn):
             float: Estimated reconstruction error
             ``sum (w - q)^2 / [H^-1]_jj^2 / 2``.
         """
-        W = self.weight_matrix.detach().to(torch.float32, copy=True)
+        W = self.weight_matrix.detach().to(self._solver_dtype(), copy=True)
         rows, columns = W.shape
         if blocksize < 1:
             raise ValueError(f'Layer {self.layer_name!r}: blocksize must '
@@ -109,10 +109,14 @@ class GPTQMixIn(HessianMixIn):
                 d = Hinv1[i, i]
                 col = i1 + i
                 if groupsize != -1 and col % groupsize == 0:
-                    # the group's current (error-updated) columns
+                    # the group's columns with every update so far,
+                    # including the pending (lazy) ones of this block
                     end = col + groupsize
-                    group = torch.cat([W1[:, i:], W[:, i2:end]], dim=1) \
-                        if end > i2 else W1[:, i:i + groupsize]
+                    group = W1[:, i:i + groupsize]
+                    if end > i2:
+                        later = W[:, i2:end] - Err1[:, :i].matmul(
+                            Hinv[i1:i1 + i, i2:end])
+                        group = torch.cat([group, later], dim=1)
                     quantizer.find_params(group, weight=True)
                     scales.append(quantizer.scale.reshape(-1))
                     zeros.append(quantizer.zero.reshape(-1))
