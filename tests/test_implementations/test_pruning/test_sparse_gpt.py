@@ -7,9 +7,8 @@ import torch
 import torch.nn as nn
 
 from mmrazor.implementations.pruning.sparse_gpt import (
-    SparseGptCompressor, SparseGptConv2d, SparseGptLinear,
-    is_weight_sparse_24, memory_efficient_forward, replace_with_dynamic_ops,
-    torch_setting)
+    SparseGptCompressor, SparseGptConv2d, SparseGptLinear, is_weight_sparse_24,
+    memory_efficient_forward, replace_with_dynamic_ops, torch_setting)
 
 
 def correlated_inputs(n, dim, seed=0):

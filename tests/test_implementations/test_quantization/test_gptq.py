@@ -6,10 +6,15 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmrazor.implementations.quantization.gptq import (
-    GPTQCompressor, GPTQConv2d, GPTQLinear, PackedGPTQConv2d,
-    PackedGPTQLinear, Quantizer, load_packed_checkpoint, pack_codes,
-    save_packed_checkpoint, unpack_codes)
+from mmrazor.implementations.quantization.gptq import (GPTQCompressor,
+                                                       GPTQConv2d, GPTQLinear,
+                                                       Quantizer)
+from mmrazor.implementations.quantization.gptq.export import (
+    load_packed_checkpoint, save_packed_checkpoint)
+from mmrazor.implementations.quantization.gptq.packed import (PackedGPTQConv2d,
+                                                              PackedGPTQLinear,
+                                                              pack_codes,
+                                                              unpack_codes)
 
 
 def correlated_inputs(n, dim, seed=0):
@@ -114,8 +119,7 @@ def test_identity_hessian_gives_rtn():
     layer.hessian = 2 * torch.eye(32)
     layer.hessian_samples = 1
     layer.quant(blocksize=8, percdamp=0., groupsize=16, bits=3, sym=False)
-    torch.testing.assert_close(
-        layer.weight.detach(), rtn(w0, 3, groupsize=16))
+    torch.testing.assert_close(layer.weight.detach(), rtn(w0, 3, groupsize=16))
 
 
 @pytest.mark.parametrize('bits', [3, 4])
@@ -174,8 +178,8 @@ def make_model():
     torch.manual_seed(0)
     return nn.Sequential(
         nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Flatten(),
-        nn.Linear(16 * 4 * 4, 256), nn.ReLU(), nn.Linear(256, 256),
-        nn.ReLU(), nn.Linear(256, 10))
+        nn.Linear(16 * 4 * 4, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+        nn.Linear(256, 10))
 
 
 @pytest.fixture(scope='module')
@@ -221,8 +225,8 @@ def test_packed_checkpoint_weights_only_and_size(quantized, tmp_path):
     fp32_path = tmp_path / 'fp32.pth'
     torch.save(layers.state_dict(), fp32_path)
     q_path = tmp_path / 'q.pth'
-    save_packed_checkpoint(nn.ModuleList([packed[i] for i in (0, 3, 5)]),
-                           q_path)
+    save_packed_checkpoint(
+        nn.ModuleList([packed[i] for i in (0, 3, 5)]), q_path)
     ratio = os.path.getsize(q_path) / os.path.getsize(fp32_path)
     assert ratio <= 0.3
     with pytest.raises(KeyError, match='gptq_layers'):

@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 
 from .ops import SparseGptConv2d, SparseGptLinear, SparseGptMixIn
-from .utils import (log_progress, replace_with_dynamic_ops,
-                    to_static_layers, warn_grouped_convs)
+from .utils import (log_progress, replace_with_dynamic_ops, to_static_layers,
+                    warn_grouped_convs)
 
 
 class SparseGptCompressor:

@@ -152,8 +152,8 @@ class HessianMixIn:
         if percdamp < 0:
             raise ValueError(f'{self.layer_name}: percdamp must be >= 0, '
                              f'got {percdamp}')
-        H = self.hessian.to(device=weight.device, dtype=weight.dtype,
-                            copy=True)
+        H = self.hessian.to(
+            device=weight.device, dtype=weight.dtype, copy=True)
         if perm is not None:
             perm = perm.to(H.device)
             H = H[perm][:, perm]

@@ -33,10 +33,9 @@ class SparseGptMixIn(HessianMixIn):
         if prunen == 0 and prunem == 0:
             return
         if not 0 < prunen < prunem:
-            raise ValueError(
-                f'Layer {self.layer_name!r}: N:M sparsity needs '
-                f'0 < prunen < prunem, got prunen={prunen}, '
-                f'prunem={prunem}.')
+            raise ValueError(f'Layer {self.layer_name!r}: N:M sparsity needs '
+                             f'0 < prunen < prunem, got prunen={prunen}, '
+                             f'prunem={prunem}.')
         if columns % prunem != 0:
             raise ValueError(
                 f'Layer {self.layer_name!r}: prunem={prunem} does not '
@@ -97,8 +96,7 @@ class SparseGptMixIn(HessianMixIn):
                 k = int(score.numel() * sparsity)
                 mask1 = torch.zeros_like(W1, dtype=torch.bool)
                 if k > 0:
-                    idx = torch.topk(
-                        score.flatten(), k, largest=False).indices
+                    idx = torch.topk(score.flatten(), k, largest=False).indices
                     mask1.view(-1)[idx] = True
             else:
                 mask1 = torch.zeros_like(W1, dtype=torch.bool)
@@ -116,8 +114,8 @@ class SparseGptMixIn(HessianMixIn):
                 Q1[:, i] = q
                 losses += (w - q)**2 / d**2 / 2
                 err1 = (w - q) / d
-                W1[:, i:] -= err1.unsqueeze(1).matmul(
-                    Hinv1[i, i:].unsqueeze(0))
+                W1[:, i:] -= err1.unsqueeze(1).matmul(Hinv1[i,
+                                                            i:].unsqueeze(0))
                 Err1[:, i] = err1
 
             W[:, i1:i2] = Q1

@@ -3,8 +3,8 @@
 import contextlib
 import functools
 import logging
-from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
-                    Type, Union)
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence, Type,
+                    Union)
 
 import torch
 import torch.nn as nn
@@ -24,8 +24,8 @@ def replace_with_dynamic_ops(
         model: nn.Module,
         dynamic_op_map: Dict[Type[nn.Module], Callable],
         skipped_layers: Sequence[str] = (),
-        op_filter: Optional[Callable[[str, nn.Module], bool]] = None
-) -> List[str]:
+        op_filter: Optional[Callable[[str, nn.Module],
+                                     bool]] = None) -> List[str]:
     """Replace the layers of ``model`` whose exact type is a key of
     ``dynamic_op_map`` with ``dynamic_op_map[type].convert_from(layer)``.
 
@@ -77,12 +77,13 @@ def to_static_layers(model: nn.Module, op_types: tuple) -> nn.Module:
 
 
 @contextlib.contextmanager
-def memory_efficient_forward(
-        model: nn.Module,
-        wrap_modules: Sequence[Union[str, Type[nn.Module]]] = (),
-        device: Optional[Union[str, torch.device]] = None,
-        out_device: Union[str, torch.device] = 'cpu',
-        enabled: bool = True) -> Iterator[nn.Module]:
+def memory_efficient_forward(model: nn.Module,
+                             wrap_modules: Sequence[Union[str,
+                                                          Type[nn.Module]]] = (
+                                                          ),
+                             device: Optional[Union[str, torch.device]] = None,
+                             out_device: Union[str, torch.device] = 'cpu',
+                             enabled: bool = True) -> Iterator[nn.Module]:
     """Run ``model`` with one wrapped block on the compute device at a
     time.
 
@@ -179,9 +180,9 @@ def _move(obj, device: torch.device):
 
 
 @contextlib.contextmanager
-def torch_setting(dtype: Optional[torch.dtype] = None,
-                  device: Optional[Union[str, torch.device]] = None
-                  ) -> Iterator[None]:
+def torch_setting(
+        dtype: Optional[torch.dtype] = None,
+        device: Optional[Union[str, torch.device]] = None) -> Iterator[None]:
     """Temporarily set torch's default dtype and/or device (e.g. to build
     a large model directly in half precision on the accelerator).
 

@@ -24,13 +24,15 @@ def packed_state(model: nn.Module) -> dict:
     """A ``weights_only``-loadable dict: the state dict (packed codes,
     scales, zero points, group indices, other weights) and the layout."""
     return dict(
-        state_dict={k: v.detach().cpu()
-                    for k, v in model.state_dict().items()},
+        state_dict={
+            k: v.detach().cpu()
+            for k, v in model.state_dict().items()
+        },
         gptq_layers=packed_layout(model))
 
 
-def save_packed_checkpoint(model: nn.Module,
-                           path: Union[str, os.PathLike]) -> None:
+def save_packed_checkpoint(model: nn.Module, path: Union[str,
+                                                         os.PathLike]) -> None:
     """Save :func:`packed_state` to ``path`` (atomically)."""
     state = packed_state(model)
     atomic_write(path, lambda tmp: torch.save(state, tmp))

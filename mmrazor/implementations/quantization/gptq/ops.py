@@ -124,14 +124,13 @@ class GPTQMixIn(HessianMixIn):
                     w.unsqueeze(1), quantizer.scale, quantizer.zero,
                     maxq).flatten()
                 q = dequantize_codes(
-                    c.unsqueeze(1), quantizer.scale,
-                    quantizer.zero).flatten()
+                    c.unsqueeze(1), quantizer.scale, quantizer.zero).flatten()
                 C1[:, i] = c
                 Q1[:, i] = q
                 losses += (w - q)**2 / d**2 / 2
                 err1 = (w - q) / d
-                W1[:, i:] -= err1.unsqueeze(1).matmul(
-                    Hinv1[i, i:].unsqueeze(0))
+                W1[:, i:] -= err1.unsqueeze(1).matmul(Hinv1[i,
+                                                            i:].unsqueeze(0))
                 Err1[:, i] = err1
 
             codes[:, i1:i2] = C1
@@ -147,9 +146,9 @@ class GPTQMixIn(HessianMixIn):
             g_idx = g_perm[inv.cpu()]
         else:
             g_idx = g_perm
-        self.set_quantized(codes, torch.stack(scales, 1),
-                           torch.stack(zeros, 1), g_idx.to(torch.int32),
-                           quantizer.bits)
+        self.set_quantized(codes, torch.stack(scales,
+                                              1), torch.stack(zeros, 1),
+                           g_idx.to(torch.int32), quantizer.bits)
         return float(losses.sum())
 
     def set_quantized(self, codes: torch.Tensor, scales: torch.Tensor,

@@ -53,8 +53,7 @@ def pack_codes(codes: torch.Tensor, bits: int) -> torch.Tensor:
     return words.to(torch.int32)
 
 
-def unpack_codes(words: torch.Tensor, bits: int,
-                 columns: int) -> torch.Tensor:
+def unpack_codes(words: torch.Tensor, bits: int, columns: int) -> torch.Tensor:
     """Inverse of :func:`pack_codes`; returns int64 codes
     ``rows x columns``."""
     w = words.to(torch.int64) & _MASK32
@@ -81,10 +80,9 @@ class PackedGPTQMixIn:
             'qweight',
             torch.zeros(rows, packed_words(columns, bits), dtype=torch.int32))
         self.register_buffer('scales', torch.zeros(rows, groups))
-        self.register_buffer(
-            'qzeros', torch.zeros(rows, groups, dtype=torch.uint8))
-        self.register_buffer('g_idx', torch.zeros(columns,
-                                                  dtype=torch.int32))
+        self.register_buffer('qzeros',
+                             torch.zeros(rows, groups, dtype=torch.uint8))
+        self.register_buffer('g_idx', torch.zeros(columns, dtype=torch.int32))
 
     def load_from_gptq(self, layer: GPTQMixIn) -> None:
         """Pack a quantized :class:`GPTQMixIn` layer."""
@@ -153,7 +151,10 @@ class PackedGPTQConv2d(PackedGPTQMixIn, nn.Conv2d):
     groups per output channel).
     """
 
-    def __init__(self, *args, bits: int = 4, groups_q: int = 1,
+    def __init__(self,
+                 *args,
+                 bits: int = 4,
+                 groups_q: int = 1,
                  **kwargs) -> None:
         super().__init__(*args, device='meta', **kwargs)
         del self.weight

@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 
 
-def quantize_to_codes(x: torch.Tensor, scale: torch.Tensor,
-                      zero: torch.Tensor, maxq: int) -> torch.Tensor:
+def quantize_to_codes(x: torch.Tensor, scale: torch.Tensor, zero: torch.Tensor,
+                      maxq: int) -> torch.Tensor:
     """Integer codes ``clamp(round(x / scale) + zero, 0, maxq)`` (float)."""
     return torch.clamp(torch.round(x / scale) + zero, 0, maxq)
 

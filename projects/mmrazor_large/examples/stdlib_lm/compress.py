@@ -32,8 +32,7 @@ for p in (HERE, REPO):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from tiny_lm import (calibration_batches, get_trained_lm,  # noqa: E402
-                     load_data, perplexity)
+import tiny_lm  # noqa: E402
 
 
 def _run(model: nn.Module, calib: List[torch.Tensor]) -> None:
@@ -61,8 +60,7 @@ def compress_lm(model: nn.Module,
     """
     from mmrazor.implementations.pruning.sparse_gpt import (
         SparseGptCompressor, SparseGptMixIn)
-    from mmrazor.implementations.pruning.sparse_gpt.utils import \
-        log_progress
+    from mmrazor.implementations.pruning.sparse_gpt.utils import log_progress
     from mmrazor.implementations.quantization.gptq import (GPTQCompressor,
                                                            GPTQMixIn)
     if method == 'gptq':
@@ -165,10 +163,11 @@ def parse_args():
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
-    train, test = load_data()
-    model = get_trained_lm(args.work_dir, train_data=train)
-    ppl_fp = perplexity(model, test)
-    calib = calibration_batches(train, model.context, args.calib_samples)
+    train, test = tiny_lm.load_data()
+    model = tiny_lm.get_trained_lm(args.work_dir, train_data=train)
+    ppl_fp = tiny_lm.perplexity(model, test)
+    calib = tiny_lm.calibration_batches(train, model.context,
+                                        args.calib_samples)
     t0 = time.time()
     if args.method == 'gptq':
         compress_lm(
@@ -198,7 +197,7 @@ def main():
     else:
         magnitude_prune_(model, args.sparsity, args.prunen, args.prunem)
     elapsed = time.time() - t0
-    ppl = perplexity(model, test)
+    ppl = tiny_lm.perplexity(model, test)
     print(f'{args.method}: held-out perplexity {ppl:.3f} (fp32 {ppl_fp:.3f},'
           f' +{ppl - ppl_fp:.3f}); compression took {elapsed:.1f} s')
 

@@ -33,8 +33,7 @@ DEFAULT_CFG = dict(
 DEFAULT_TRAIN = dict(steps=200, batch=16, lr=4e-3, seed=0, warmup=20)
 
 
-def read_corpus(files: List[str], limit: Optional[int] = None
-                ) -> torch.Tensor:
+def read_corpus(files: List[str], limit: Optional[int] = None) -> torch.Tensor:
     """Bytes of the given standard-library files as a uint8 tensor."""
     root = sysconfig.get_paths()['stdlib']
     chunks = []
@@ -67,8 +66,9 @@ class Block(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2)
-                   for t in (q, k, v))
+        q, k, v = (
+            t.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+            for t in (q, k, v))
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         x = x + self.proj(y.transpose(1, 2).reshape(B, T, C))
         return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
@@ -130,9 +130,7 @@ def calibration_batches(data: torch.Tensor,
 
 
 @torch.no_grad()
-def perplexity(model: nn.Module,
-               data: torch.Tensor,
-               batch: int = 32) -> float:
+def perplexity(model: nn.Module, data: torch.Tensor, batch: int = 32) -> float:
     """``exp`` of the mean next-byte cross-entropy over non-overlapping
     windows of ``data``."""
     model.eval()
@@ -165,8 +163,9 @@ def train_lm(model: TinyDecoderLM,
     model.train()
     t0 = time.time()
     for step in range(steps):
-        scale = min(1.0, (step + 1) / warmup) * 0.5 * (
-            1 + math.cos(math.pi * step / steps))
+        scale = min(
+            1.0,
+            (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / steps))
         for group in opt.param_groups:
             group['lr'] = lr * scale
         starts = torch.randint(0, len(data) - ctx - 1, (batch, ), generator=g)
@@ -179,8 +178,10 @@ def train_lm(model: TinyDecoderLM,
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if log_every and (step + 1) % log_every == 0:
-            print(f'  step {step + 1}/{steps} loss {loss.item():.3f} '
-                  f'({time.time() - t0:.0f} s)', flush=True)
+            print(
+                f'  step {step + 1}/{steps} loss {loss.item():.3f} '
+                f'({time.time() - t0:.0f} s)',
+                flush=True)
     model.eval()
 
 
@@ -192,8 +193,7 @@ def load_data(test_limit: int = 32768) -> Tuple[torch.Tensor, torch.Tensor]:
 def get_trained_lm(work_dir: str,
                    model_cfg: Optional[Dict] = None,
                    train_cfg: Optional[Dict] = None,
-                   train_data: Optional[torch.Tensor] = None
-                   ) -> TinyDecoderLM:
+                   train_data: Optional[torch.Tensor] = None) -> TinyDecoderLM:
     """Build the LM and train it, or load it from the cache in
     ``work_dir`` (keyed by the model and training settings)."""
     model_cfg = dict(DEFAULT_CFG, **(model_cfg or {}))
@@ -212,8 +212,10 @@ def get_trained_lm(work_dir: str,
     if train_data is None:
         train_data = read_corpus(TRAIN_FILES)
     nparams = sum(p.numel() for p in model.parameters())
-    print(f'training the stdlib LM ({nparams / 1e6:.2f} M params, '
-          f'{train_cfg["steps"]} steps) ...', flush=True)
+    print(
+        f'training the stdlib LM ({nparams / 1e6:.2f} M params, '
+        f'{train_cfg["steps"]} steps) ...',
+        flush=True)
     train_lm(model, train_data, **train_cfg)
     os.makedirs(work_dir, exist_ok=True)
     from mmrazor.utils import atomic_write
