@@ -260,3 +260,13 @@ def test_progress_is_logged_per_layer():
     lines = [c.args[0] for c in log.call_args_list]
     assert len(lines) == 2
     assert '1/2 0' in lines[0] and '2/2 1' in lines[1]
+
+
+def test_skipped_layers():
+    model = TinyNet()
+    compressor = SparseGptCompressor()
+    compressor.prepare(model, skipped_layers=['conv'])
+    assert type(model.conv) is nn.Conv2d
+    assert isinstance(model.fc, SparseGptLinear)
+    with pytest.raises(KeyError, match='nope'):
+        SparseGptCompressor().prepare(TinyNet(), skipped_layers=['nope'])

@@ -253,3 +253,28 @@ def test_bad_input_names_the_layer():
         GPTQCompressor().prepare(make_model(), a_qconfig=dict(bits=8))
     with pytest.raises(ValueError, match='bits'):
         PackedGPTQLinear(4, 4, bits=9)
+
+
+@pytest.mark.slow
+def test_digits_resnet_from_config(repo_root):
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, DefaultScope
+    cfg = Config.fromfile(
+        os.path.join(repo_root, 'configs/vanilla/mmcls/digits/'
+                     'resnet18-w16_1xb32_digits.py'))
+    with DefaultScope.overwrite_default_scope('mmcls'):
+        model = MODELS.build(cfg.model)
+    model.eval()
+    x = torch.rand(16, 1, 16, 16)
+    compressor = GPTQCompressor()
+    compressor.prepare(model)
+    names = set(compressor.quant_ops)
+    assert 'backbone.conv1' in names and 'head.fc' in names
+    calibrate(compressor, model, [x])
+    compressor.quant_with_default_qconfig(verbose=False)
+    with torch.no_grad():
+        ref = model(x, mode='tensor')
+        packed = compressor.to_packed_model()
+        out = packed(x, mode='tensor')
+    assert isinstance(packed.backbone.conv1, PackedGPTQConv2d)
+    torch.testing.assert_close(out, ref)

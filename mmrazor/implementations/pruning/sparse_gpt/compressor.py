@@ -1,6 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """One-shot SparseGPT pruning of a whole model."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -31,10 +31,13 @@ class SparseGptCompressor:
         self.model: Optional[nn.Module] = None
 
     # -- preparation ---------------------------------------------------
-    def prepare(self,
-                model: nn.Module,
-                prune_conv: bool = True,
-                prune_linear: bool = True) -> nn.Module:
+    def prepare(
+        self,
+        model: nn.Module,
+        prune_conv: bool = True,
+        prune_linear: bool = True,
+        skipped_layers: Sequence[str] = ()
+    ) -> nn.Module:
         """Swap the layers to prune for SparseGPT ops (in place).
 
         Grouped convolutions are left alone (their weight is not one
@@ -44,10 +47,17 @@ class SparseGptCompressor:
             model (nn.Module): The model.
             prune_conv (bool): Prune ``nn.Conv2d`` layers (groups=1).
             prune_linear (bool): Prune ``nn.Linear`` layers.
+            skipped_layers (Sequence[str]): Module paths not to prune
+                (e.g. a stem convolution with a single input channel).
 
         Returns:
             nn.Module: The same model.
         """
+        known = {n for n, _ in model.named_modules()}
+        unknown = sorted(set(skipped_layers) - known)
+        if unknown:
+            raise KeyError(f'SparseGptCompressor.prepare: skipped_layers '
+                           f'{unknown} are not modules of the model.')
         op_map = {}
         if prune_conv:
             op_map[nn.Conv2d] = SparseGptConv2d
@@ -56,6 +66,7 @@ class SparseGptCompressor:
         replace_with_dynamic_ops(
             model,
             op_map,
+            skipped_layers=skipped_layers,
             op_filter=lambda name, m: getattr(m, 'groups', 1) == 1)
         warn_grouped_convs(model, prune_conv, 'SparseGptCompressor')
         self.model = model
