@@ -180,6 +180,13 @@ def test_bad_input_names_the_layer():
         extra.prune(0.5)
     with pytest.raises(RuntimeError, match='prepare'):
         SparseGptCompressor().prune(0.5)
+    # through the compressor: a branch the calibration forward never runs
+    model = nn.ModuleDict(dict(used=nn.Linear(4, 4), unused=nn.Linear(4, 4)))
+    compressor = SparseGptCompressor()
+    compressor.prepare(model)
+    calibrate(compressor, model['used'], [torch.randn(8, 4)])
+    with pytest.raises(RuntimeError, match="'unused' has no calibration"):
+        compressor.prune(0.5, verbose=False)
 
 
 def test_replace_with_dynamic_ops_shares_parameters():
