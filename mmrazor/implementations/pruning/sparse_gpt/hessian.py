@@ -152,23 +152,28 @@ class HessianMixIn:
         if percdamp < 0:
             raise ValueError(f'{self.layer_name}: percdamp must be >= 0, '
                              f'got {percdamp}')
-        H = self.hessian.to(
-            device=weight.device, dtype=weight.dtype, copy=True)
-        if perm is not None:
-            perm = perm.to(H.device)
-            H = H[perm][:, perm]
-        dead = torch.diag(H) == 0
-        H[dead, dead] = 1
-        weight[:, dead] = 0
-        damp = percdamp * torch.mean(torch.diag(H))
-        H.diagonal().add_(damp)
+        # U is the upper Cholesky factor of H^-1. With J the reversal
+        # permutation and J H J = L L^T, H = M M^T for the upper-triangular
+        # M = J L J, so H^-1 = (M^-1)^T M^-1 and U = M^-1 = J L^-1 J: one
+        # Cholesky and one triangular inverse. Hr is J H J (a copy).
+        H = self.hessian.to(device=weight.device, dtype=weight.dtype)
+        if perm is None:
+            Hr = H.flip(0, 1)
+        else:
+            order = perm.to(H.device).flip(0)
+            Hr = H[order][:, order]
+        diag = Hr.diagonal()
+        dead = diag == 0
+        diag[dead] = 1
+        weight[:, dead.flip(0)] = 0
+        diag.add_(percdamp * torch.mean(diag))
         try:
-            L = torch.linalg.cholesky(H)
-            Hinv = torch.cholesky_inverse(L)
-            U = torch.linalg.cholesky(Hinv, upper=True)
+            L = torch.linalg.cholesky(Hr)
         except torch.linalg.LinAlgError as e:
             raise RuntimeError(
                 f'Layer {self.layer_name!r}: the dampened Hessian is not '
                 f'positive definite (percdamp={percdamp}); increase '
                 'percdamp or use more calibration data.') from e
+        eye = torch.eye(L.shape[0], dtype=L.dtype, device=L.device)
+        U = torch.linalg.solve_triangular(L, eye, upper=False).flip(0, 1)
         return weight, U

@@ -82,45 +82,40 @@ class SparseGptMixIn(HessianMixIn):
         W, Hinv = self._hessian_inverse(W, percdamp)
         losses = torch.zeros(rows, dtype=W.dtype, device=W.device)
 
+        # work on the transpose: one weight column is one contiguous row
+        Wt = W.t().contiguous()
         for i1 in range(0, columns, blocksize):
             i2 = min(i1 + blocksize, columns)
             count = i2 - i1
-            W1 = W[:, i1:i2].clone()
-            Q1 = torch.zeros_like(W1)
+            W1 = Wt[i1:i2].clone()
             Err1 = torch.zeros_like(W1)
             Hinv1 = Hinv[i1:i2, i1:i2]
-            d1 = torch.diag(Hinv1)
+            d1 = torch.diag(Hinv1).reshape(-1, 1)
 
+            mask1 = torch.zeros_like(W1, dtype=torch.bool)
             if prunen == 0:
-                score = W1**2 / d1.reshape(1, -1)**2
+                score = W1**2 / d1**2
                 k = int(score.numel() * sparsity)
-                mask1 = torch.zeros_like(W1, dtype=torch.bool)
                 if k > 0:
                     idx = torch.topk(score.flatten(), k, largest=False).indices
                     mask1.view(-1)[idx] = True
-            else:
-                mask1 = torch.zeros_like(W1, dtype=torch.bool)
 
             for i in range(count):
-                w = W1[:, i]
-                d = Hinv1[i, i]
                 if prunen != 0 and i % prunem == 0:
-                    score = W1[:, i:i + prunem]**2 / d1[i:i + prunem].reshape(
-                        1, -1)**2
-                    idx = torch.topk(score, prunen, dim=1, largest=False)[1]
-                    mask1.scatter_(1, i + idx, True)
-                q = w.clone()
-                q[mask1[:, i]] = 0
-                Q1[:, i] = q
-                losses += (w - q)**2 / d**2 / 2
-                err1 = (w - q) / d
-                W1[:, i:] -= err1.unsqueeze(1).matmul(Hinv1[i,
-                                                            i:].unsqueeze(0))
-                Err1[:, i] = err1
+                    score = W1[i:i + prunem]**2 / d1[i:i + prunem]**2
+                    idx = torch.topk(score, prunen, dim=0, largest=False)[1]
+                    mask1.scatter_(0, i + idx, True)
+                err1 = W1[i] * mask1[i] / Hinv1[i, i]
+                # compensate the block's remaining columns (rank-1 update)
+                W1[i:].addr_(Hinv1[i, i:], err1, alpha=-1)
+                Err1[i] = err1
 
-            W[:, i1:i2] = Q1
-            W[:, i2:] -= Err1.matmul(Hinv[i1:i2, i2:])
+            Wt[i1:i2] = W1.masked_fill(mask1, 0)
+            losses += Err1.pow(2).sum(0) / 2
+            # the lazy batched update of all later columns
+            Wt[i2:].addmm_(Hinv[i1:i2, i2:].t(), Err1, alpha=-1)
 
+        W = Wt.t()
         self.weight_matrix = W
         return float(losses.sum())
 

@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from mmrazor.implementations.pruning.sparse_gpt.hessian import HessianMixIn
 from mmrazor.implementations.pruning.sparse_gpt.ops import _convert_conv
-from .quantizer import Quantizer, dequantize_codes, quantize_to_codes
+from .quantizer import Quantizer, dequantize_codes, dequantize_grouped
 
 
 class GPTQMixIn(HessianMixIn):
@@ -88,54 +88,56 @@ class GPTQMixIn(HessianMixIn):
             W = W[:, perm]
         W, Hinv = self._hessian_inverse(W, percdamp, perm)
 
-        codes = torch.zeros_like(W)
+        # work on the transpose: one weight column is one contiguous row
+        Wt = W.t().contiguous()
+        codes_t = torch.zeros_like(Wt)
         scales, zeros = [], []
         losses = torch.zeros(rows, dtype=W.dtype, device=W.device)
+        scale = quantizer.scale.flatten()
+        zero = quantizer.zero.flatten()
         if groupsize == -1:
-            scales.append(quantizer.scale.reshape(-1))
-            zeros.append(quantizer.zero.reshape(-1))
+            scales.append(scale)
+            zeros.append(zero)
 
         for i1 in range(0, columns, blocksize):
             i2 = min(i1 + blocksize, columns)
             count = i2 - i1
-            W1 = W[:, i1:i2].clone()
-            Q1 = torch.zeros_like(W1)
+            W1 = Wt[i1:i2].clone()
             C1 = torch.zeros_like(W1)
             Err1 = torch.zeros_like(W1)
             Hinv1 = Hinv[i1:i2, i1:i2]
 
             for i in range(count):
-                w = W1[:, i]
-                d = Hinv1[i, i]
                 col = i1 + i
                 if groupsize != -1 and col % groupsize == 0:
                     # the group's columns with every update so far,
                     # including the pending (lazy) ones of this block
                     end = col + groupsize
-                    group = W1[:, i:i + groupsize]
+                    group = W1[i:i + groupsize]
                     if end > i2:
-                        later = W[:, i2:end] - Err1[:, :i].matmul(
-                            Hinv[i1:i1 + i, i2:end])
-                        group = torch.cat([group, later], dim=1)
-                    quantizer.find_params(group, weight=True)
-                    scales.append(quantizer.scale.reshape(-1))
-                    zeros.append(quantizer.zero.reshape(-1))
-                c = quantize_to_codes(
-                    w.unsqueeze(1), quantizer.scale, quantizer.zero,
-                    maxq).flatten()
-                q = dequantize_codes(
-                    c.unsqueeze(1), quantizer.scale, quantizer.zero).flatten()
-                C1[:, i] = c
-                Q1[:, i] = q
-                losses += (w - q)**2 / d**2 / 2
-                err1 = (w - q) / d
-                W1[:, i:] -= err1.unsqueeze(1).matmul(Hinv1[i,
-                                                            i:].unsqueeze(0))
-                Err1[:, i] = err1
+                        later = Wt[i2:end] - Hinv[i1:i1 + i,
+                                                  i2:end].t().matmul(Err1[:i])
+                        group = torch.cat([group, later], dim=0)
+                    quantizer.find_params(group.t(), weight=True)
+                    scale = quantizer.scale.flatten()
+                    zero = quantizer.zero.flatten()
+                    scales.append(scale)
+                    zeros.append(zero)
+                w = W1[i]
+                c = C1[i]
+                torch.div(w, scale, out=c).round_().add_(zero).clamp_(0, maxq)
+                err1 = Err1[i]
+                torch.sub(w, dequantize_codes(c, scale, zero), out=err1)
+                err1.div_(Hinv1[i, i])
+                # compensate the block's remaining columns (rank-1 update)
+                W1[i:].addr_(Hinv1[i, i:], err1, alpha=-1)
 
-            codes[:, i1:i2] = C1
-            W[:, i2:] -= Err1.matmul(Hinv[i1:i2, i2:])
+            codes_t[i1:i2] = C1
+            losses += Err1.pow(2).sum(0) / 2
+            # the lazy batched update of all later columns
+            Wt[i2:].addmm_(Hinv[i1:i2, i2:].t(), Err1, alpha=-1)
 
+        codes = codes_t.t()
         if groupsize == -1:
             g_perm = torch.zeros(columns, dtype=torch.long)
         else:
@@ -176,10 +178,9 @@ class GPTQMixIn(HessianMixIn):
         if not self.is_quantized:
             raise RuntimeError(
                 f'Layer {self.layer_name!r} is not quantized yet.')
-        g = self.gptq_g_idx.long().to(self.gptq_scales.device)
-        return dequantize_codes(
-            self.gptq_codes.to(torch.float32), self.gptq_scales[:, g],
-            self.gptq_zeros.to(torch.float32)[:, g])
+        return dequantize_grouped(
+            self.gptq_codes.to(torch.float32), self.gptq_scales,
+            self.gptq_zeros.to(torch.float32), self.gptq_g_idx)
 
 
 class GPTQLinear(GPTQMixIn, nn.Linear):

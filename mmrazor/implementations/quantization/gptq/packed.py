@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .ops import GPTQMixIn
-from .quantizer import dequantize_codes
+from .quantizer import dequantize_grouped
 
 _MASK32 = (1 << 32) - 1
 
@@ -96,10 +96,9 @@ class PackedGPTQMixIn:
     def dequantized_weight(self) -> torch.Tensor:
         """The fp32 ``rows x columns`` weight."""
         codes = unpack_codes(self.qweight, self.bits, self.columns)
-        g = self.g_idx.long()
-        return dequantize_codes(
-            codes.to(torch.float32), self.scales[:, g],
-            self.qzeros.to(torch.float32)[:, g])
+        return dequantize_grouped(
+            codes.to(torch.float32), self.scales,
+            self.qzeros.to(torch.float32), self.g_idx)
 
 
 class PackedGPTQLinear(PackedGPTQMixIn, nn.Module):

@@ -19,6 +19,18 @@ def dequantize_codes(codes: torch.Tensor, scale: torch.Tensor,
     return scale * (codes - zero)
 
 
+def dequantize_grouped(codes: torch.Tensor, scales: torch.Tensor,
+                       zeros: torch.Tensor,
+                       g_idx: torch.Tensor) -> torch.Tensor:
+    """``scales[:, g_idx] * (codes - zeros[:, g_idx])`` for ``rows x
+    columns`` codes and ``rows x groups`` scales/zeros (broadcast when there
+    is one group; the values are the same either way)."""
+    if scales.shape[1] == 1:
+        return dequantize_codes(codes, scales, zeros)
+    g = g_idx.long().to(scales.device)
+    return dequantize_codes(codes, scales[:, g], zeros[:, g])
+
+
 def quantize(x: torch.Tensor, scale: torch.Tensor, zero: torch.Tensor,
              maxq: int) -> torch.Tensor:
     """Fake-quantize ``x`` on the grid ``scale * (k - zero)``,
