@@ -277,3 +277,22 @@ def test_skipped_layers():
     assert isinstance(model.fc, SparseGptLinear)
     with pytest.raises(KeyError, match='nope'):
         SparseGptCompressor().prepare(TinyNet(), skipped_layers=['nope'])
+
+
+@pytest.mark.parametrize('n', [5, 300])
+def test_inverse_cholesky_factor(n):
+    from mmrazor.implementations.pruning.sparse_gpt.hessian import \
+        lower_triangular_inverse
+    torch.manual_seed(0)
+    A = torch.randn(n, 2 * n, dtype=torch.float64)
+    H = A @ A.t() / (2 * n)
+    L = torch.linalg.cholesky(H)
+    torch.testing.assert_close(
+        lower_triangular_inverse(L, base=64), torch.linalg.inv(L))
+    layer = SparseGptLinear.convert_from(nn.Linear(n, 2).double())
+    layer.hessian = H.clone()
+    layer.hessian_samples = 1
+    _, U = layer._hessian_inverse(layer.weight.detach().clone(), 0.0)
+    ref = torch.linalg.cholesky(
+        torch.cholesky_inverse(torch.linalg.cholesky(H)), upper=True)
+    torch.testing.assert_close(U, ref)

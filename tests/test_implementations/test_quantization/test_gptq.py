@@ -260,8 +260,9 @@ def test_digits_resnet_from_config(repo_root):
     from mmengine.config import Config
     from mmengine.registry import MODELS, DefaultScope
     cfg = Config.fromfile(
-        os.path.join(repo_root, 'configs/vanilla/mmcls/digits/'
-                     'resnet18-w16_1xb32_digits.py'))
+        os.path.join(
+            repo_root, 'configs/vanilla/mmcls/digits/'
+            'resnet18-w16_1xb32_digits.py'))
     with DefaultScope.overwrite_default_scope('mmcls'):
         model = MODELS.build(cfg.model)
     model.eval()
