@@ -1,0 +1,198 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Layer-input Hessians shared by SparseGPT and GPTQ.
+
+For a layer ``y = W x`` and the squared reconstruction error
+``||W x - W' x||^2`` the Hessian with respect to a row of ``W`` is
+``H = 2 / n * sum_i x_i x_i^T`` over the ``n`` calibration inputs (tokens
+for a linear layer, sliding-window patches for a convolution).
+"""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class HessianMixIn:
+    """Accumulates the input Hessian of a ``nn.Linear``/``nn.Conv2d``.
+
+    The class using it must be an ``nn.Linear`` or ``nn.Conv2d``
+    subclass. ``layer_name`` is set by the compressors so that errors name
+    the layer.
+    """
+
+    #: dtype the Hessian is accumulated and inverted in.
+    hessian_dtype = torch.float32
+
+    def _hessian_mix_in_init(self) -> None:
+        self.hessian: Optional[torch.Tensor] = None
+        self.hessian_samples = 0
+        self._hessian_handle = None
+        self.layer_name = self.__class__.__name__
+
+    # -- input formatting ----------------------------------------------
+    @property
+    def weight_matrix(self) -> torch.Tensor:
+        """The weight as a ``(rows, columns)`` matrix (a view)."""
+        return self.weight.flatten(1)
+
+    @weight_matrix.setter
+    def weight_matrix(self, value: torch.Tensor) -> None:
+        self.weight.data = value.reshape(self.weight.shape).to(
+            self.weight.dtype)
+
+    def format_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Turn a layer input into a ``(columns, samples)`` matrix."""
+        if isinstance(self, nn.Conv2d):
+            if self.padding_mode != 'zeros':
+                x = F.pad(
+                    x,
+                    self._reversed_padding_repeated_twice,
+                    mode=self.padding_mode)
+                padding = 0
+            else:
+                padding = self.padding
+            if isinstance(padding, str):
+                raise ValueError(
+                    f'{self.layer_name}: string padding {padding!r} is not '
+                    'supported for Hessian collection; use int padding.')
+            cols = F.unfold(
+                x,
+                self.kernel_size,
+                dilation=self.dilation,
+                padding=padding,
+                stride=self.stride)  # N, C*kh*kw, L
+            return cols.transpose(0, 1).reshape(cols.shape[1], -1)
+        return x.reshape(-1, x.shape[-1]).t()
+
+    # -- accumulation --------------------------------------------------
+    def init_hessian(self, device: Optional[torch.device] = None) -> None:
+        """Reset the Hessian to zeros (on ``device`` or the weight's)."""
+        cols = self.weight_matrix.shape[1]
+        device = self.weight.device if device is None else device
+        self.hessian = torch.zeros(
+            cols, cols, dtype=self.hessian_dtype, device=device)
+        self.hessian_samples = 0
+
+    @torch.no_grad()
+    def update_hessian(self, x: torch.Tensor) -> None:
+        """Add the inputs ``x`` (one forward's input) to the running mean
+        ``H = 2 / n * sum x x^T``."""
+        if self.hessian is None:
+            self.init_hessian()
+        mat = self.format_input(x.detach()).to(
+            device=self.hessian.device, dtype=self.hessian_dtype)
+        n = mat.shape[1]
+        if n == 0:
+            return
+        total = self.hessian_samples + n
+        self.hessian.mul_(self.hessian_samples / total)
+        self.hessian.addmm_(mat, mat.t(), alpha=2.0 / total)
+        self.hessian_samples = total
+
+    def start_init_hessian(self) -> None:
+        """Zero the Hessian and collect inputs with a forward pre-hook."""
+        self.end_init_hessian()
+        self.init_hessian()
+
+        def hook(module, args):
+            module.update_hessian(args[0])
+
+        self._hessian_handle = self.register_forward_pre_hook(hook)
+
+    def end_init_hessian(self) -> None:
+        """Stop collecting inputs (the Hessian is kept)."""
+        if self._hessian_handle is not None:
+            self._hessian_handle.remove()
+            self._hessian_handle = None
+
+    def free_hessian(self) -> None:
+        """Release the Hessian's memory."""
+        self.hessian = None
+        self.hessian_samples = 0
+
+    # -- the inverse used by the solvers --------------------------------
+    def _solver_dtype(self) -> torch.dtype:
+        """fp64 for fp64 layers, else fp32."""
+        return torch.float64 if self.weight.dtype == torch.float64 \
+            else torch.float32
+
+    def _check_hessian(self) -> None:
+        if self.hessian is None or self.hessian_samples == 0:
+            raise RuntimeError(
+                f'Layer {self.layer_name!r} has no calibration data: its '
+                'Hessian was never updated. Register the Hessian hooks '
+                '(compressor.register_hessian_hooks()) and run calibration '
+                'forwards through this layer before compressing it.')
+
+    def _hessian_inverse(
+        self,
+        weight: torch.Tensor,
+        percdamp: float,
+        perm: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Dampened inverse Hessian as its upper Cholesky factor.
+
+        Columns whose inputs were always zero ("dead") get ``H_jj = 1`` and
+        a zero weight. ``percdamp`` times the mean diagonal is added to the
+        diagonal before inverting.
+
+        Args:
+            weight (Tensor): ``(rows, columns)`` float working copy of the
+                weight; dead columns are zeroed in place.
+            percdamp (float): Relative dampening.
+            perm (Tensor, optional): Column order of ``weight`` (act-order);
+                the Hessian is permuted alike.
+
+        Returns:
+            tuple: ``(weight, U)`` with ``U`` upper-triangular and
+            ``U^T U = H^-1``.
+        """
+        self._check_hessian()
+        if percdamp < 0:
+            raise ValueError(f'{self.layer_name}: percdamp must be >= 0, '
+                             f'got {percdamp}')
+        # U is the upper Cholesky factor of H^-1. With J the reversal
+        # permutation and J H J = L L^T, H = M M^T for the upper-triangular
+        # M = J L J, so H^-1 = (M^-1)^T M^-1 and U = M^-1 = J L^-1 J: one
+        # Cholesky and one triangular inverse. Hr is J H J (a copy).
+        H = self.hessian.to(device=weight.device, dtype=weight.dtype)
+        if perm is None:
+            Hr = H.flip(0, 1)
+        else:
+            order = perm.to(H.device).flip(0)
+            Hr = H[order][:, order]
+        diag = Hr.diagonal()
+        dead = diag == 0
+        diag[dead] = 1
+        weight[:, dead.flip(0)] = 0
+        diag.add_(percdamp * torch.mean(diag))
+        try:
+            L = torch.linalg.cholesky(Hr)
+        except torch.linalg.LinAlgError as e:
+            raise RuntimeError(
+                f'Layer {self.layer_name!r}: the dampened Hessian is not '
+                f'positive definite (percdamp={percdamp}); increase '
+                'percdamp or use more calibration data.') from e
+        return weight, lower_triangular_inverse(L).flip(0, 1)
+
+
+def lower_triangular_inverse(L: torch.Tensor, base: int = 128) -> torch.Tensor:
+    """Inverse of a lower-triangular matrix by recursive 2x2 blocking.
+
+    ``[[A, 0], [B, C]]^-1 = [[A^-1, 0], [-C^-1 B A^-1, C^-1]]``; blocks of
+    at most ``base`` rows are solved directly. About a third of the work of
+    a triangular solve against the identity, mostly in matrix products.
+    """
+    n = L.shape[0]
+    if n <= base:
+        eye = torch.eye(n, dtype=L.dtype, device=L.device)
+        return torch.linalg.solve_triangular(L, eye, upper=False)
+    h = n // 2
+    A_inv = lower_triangular_inverse(L[:h, :h], base)
+    C_inv = lower_triangular_inverse(L[h:, h:], base)
+    out = torch.zeros_like(L)
+    out[:h, :h] = A_inv
+    out[h:, h:] = C_inv
+    out[h:, :h] = -C_inv.matmul(L[h:, :h].matmul(A_inv))
+    return out

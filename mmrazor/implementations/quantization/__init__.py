@@ -1,0 +1,2 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Quantization implementations (``gptq`` is imported explicitly)."""
