@@ -2,3 +2,6 @@
 from .spos import SPOS
 
 __all__ = ['SPOS']
+from .darts import Darts, DartsDDP  # noqa: E402
+
+__all__ += ['Darts', 'DartsDDP']
