@@ -78,8 +78,8 @@ optim_wrapper = dict(
             type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
 
 search_epochs = 50
-# learning policy (of the weights only)
-param_scheduler = [
+# learning policy (of the weights only; the arch lr is constant)
+param_scheduler = dict(architecture=[
     dict(
         type='mmcls.CosineAnnealingLR',
         T_max=search_epochs,
@@ -88,7 +88,7 @@ param_scheduler = [
         end=search_epochs,
         by_epoch=True,
         convert_to_iter_based=True)
-]
+], mutator=[])
 
 # train, val, test setting
 train_cfg = dict(
