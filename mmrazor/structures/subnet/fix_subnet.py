@@ -167,7 +167,12 @@ def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
     for key, mutable in todo:
         chosen = _chosen_of(fix_mutable[key], key)
         if not mutable.is_fixed:
-            mutable.fix_chosen(chosen)
+            try:
+                mutable.fix_chosen(chosen)
+            except (KeyError, ValueError) as e:
+                msg = e.args[0] if e.args else str(e)
+                raise type(e)(f'subnet key {key!r} ({type(mutable).__name__}'
+                              f'): {msg}') from e
 
 
 def _load_fix_subnet_by_mutator(model: nn.Module, mutator_cfg: Dict) -> None:

@@ -485,6 +485,10 @@ class DiffChoiceRoute(DiffMutableModule[List[str], List[str]]):
             raise KeyError(f'Chosen edges {names} must be a non-empty '
                            f'subset of the edges {self.choices} of '
                            f'{type(self).__name__}')
+        if len(set(names)) != self.num_chosen:
+            raise ValueError(
+                f'{type(self).__name__} keeps num_chosen={self.num_chosen} '
+                f'distinct input edges, got {len(set(names))}: {names}')
         for c in self.choices:
             if c not in names:
                 self._candidates.pop(c)

@@ -1,7 +1,8 @@
 # A small DARTS search on scikit-learn's digits (16x16 grey), first order:
-# 3 cells (normal, reduction, reduction) of 3 nodes, 8 base channels, the 8
-# DARTS ops on every edge. The weights train on the `train` split, the
-# architecture parameters on the `val` split (the shorter loader restarts).
+# 3 cells (normal, reduction, reduction) of 2 nodes, 4 base channels, the 8
+# DARTS ops on every edge. The weights train on 640 images of the `train`
+# split, the architecture parameters on the `val` split (360 images: the
+# shorter loader restarts within an epoch).
 #   python tools/train.py configs/nas/mmcls/darts/digits/<this>.py
 # The searched genotype is written as <work_dir>/subnet_epoch_{n}.yaml.
 _base_ = [
@@ -13,9 +14,9 @@ _base_ = [
 digits_backbone = _base_.nas_backbone
 digits_backbone.update(
     in_channels=_base_.channels,
-    base_channels=8,
+    base_channels=4,
     num_layers=3,
-    num_nodes=3,
+    num_nodes=2,
     stem_multiplier=2,
     out_indices=(2, ))
 
@@ -27,7 +28,7 @@ supernet = dict(
     head=dict(
         type='mmcls.LinearClsHead',
         num_classes=10,
-        in_channels=96,
+        in_channels=32,
         loss=dict(type='mmcls.CrossEntropyLoss', loss_weight=1.0),
         topk=(1, )))
 
@@ -38,6 +39,8 @@ model = dict(
     unroll=False)
 
 find_unused_parameters = False
+
+train_dataloader = dict(dataset=dict(indices=640))
 
 mutator_dataloader = dict(
     batch_size=32,
@@ -62,7 +65,7 @@ optim_wrapper = dict(
         optimizer=dict(
             type='Adam', lr=6e-3, betas=(0.5, 0.999), weight_decay=1e-3)))
 
-search_epochs = 10
+search_epochs = 5
 param_scheduler = dict(architecture=[
     dict(
         type='CosineAnnealingLR',
