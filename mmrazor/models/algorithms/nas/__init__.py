@@ -5,3 +5,6 @@ __all__ = ['SPOS']
 from .darts import Darts, DartsDDP  # noqa: E402
 
 __all__ += ['Darts', 'DartsDDP']
+from .dsnas import DSNAS, DSNASDDP  # noqa: E402
+
+__all__ += ['DSNAS', 'DSNASDDP']
