@@ -292,8 +292,7 @@ class DSNAS(BaseAlgorithm):
                 param.grad = grad
             optim_wrapper['mutator'].step()
             optim_wrapper['mutator'].zero_grad()
-            log_vars['arch_loss'] = torch.as_tensor(
-                float(arch_loss)).detach()
+            log_vars['arch_loss'] = torch.as_tensor(arch_loss).detach()
             log_vars['flops_loss'] = flops_loss.detach()
             log_vars['subnet_flops'] = torch.tensor(subnet_flops)
         for param in self.mutator.arch_params.values():
