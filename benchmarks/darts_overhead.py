@@ -61,7 +61,8 @@ def build_ours(args, unroll: bool):
         out_indices=(args.layers - 1, ),
         route_cfg=dict(type='mmrazor.DiffChoiceRoute', with_arch_param=False))
     channels = args.base_channels * args.nodes * 2**(
-        sum(i in (args.layers // 3, 2 * args.layers // 3)
+        sum(
+            i in (args.layers // 3, 2 * args.layers // 3)
             for i in range(args.layers)))
     architecture = dict(
         type='mmcls.ImageClassifier',
@@ -88,8 +89,11 @@ def build_ours(args, unroll: bool):
                 clip_grad=dict(max_norm=5, norm_type=2)),
             mutator=dict(
                 optimizer=dict(
-                    type='Adam', lr=3e-4, betas=(0.5, 0.999),
-                    weight_decay=1e-3))))(model)
+                    type='Adam',
+                    lr=3e-4,
+                    betas=(0.5, 0.999),
+                    weight_decay=1e-3))))(
+                        model)
     return model, optim
 
 
@@ -126,7 +130,8 @@ class PlainDarts(nn.Module):
             for key, mutables in groups.items()
         }
         self.alphas = nn.ParameterDict({
-            kind: nn.Parameter(
+            kind:
+            nn.Parameter(
                 torch.stack([by_alias[n].detach().clone() for n in names]))
             for kind, names in aliases.items()
         })
@@ -141,8 +146,9 @@ class PlainDarts(nn.Module):
             for _ in range(self.num_nodes):
                 states.append(
                     sum(
-                        sum(wk * op(h) for wk, op in zip(
-                            w[offset + j], cell.edges[offset + j]))
+                        sum(wk * op(h)
+                            for wk, op in zip(w[offset +
+                                                j], cell.edges[offset + j]))
                         for j, h in enumerate(states)))
                 offset += len(states) - 1
             s0, s1 = s1, torch.cat(states[2:], dim=1)
@@ -169,8 +175,8 @@ def main():
     second, second_optim = build_ours(args, unroll=True)
     plain = PlainDarts(ours)
     w_params = [p for n, p in plain.named_parameters() if 'alphas' not in n]
-    w_opt = torch.optim.SGD(w_params, lr=0.025, momentum=0.9,
-                            weight_decay=3e-4)
+    w_opt = torch.optim.SGD(
+        w_params, lr=0.025, momentum=0.9, weight_decay=3e-4)
     a_opt = torch.optim.Adam(
         plain.alphas.parameters(),
         lr=3e-4,

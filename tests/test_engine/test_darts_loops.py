@@ -15,8 +15,9 @@ from torch.utils.data import DataLoader
 from mmrazor.engine.runner.darts_loop import EpochMultiLoader, IterMultiLoader
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DIGITS = osp.join(REPO, 'configs/nas/mmcls/darts/digits/'
-                  'darts_supernet_1xb32_digits.py')
+DIGITS = osp.join(
+    REPO, 'configs/nas/mmcls/darts/digits/'
+    'darts_supernet_1xb32_digits.py')
 
 
 def _loader(n, batch_size=2, seed=0):
@@ -61,8 +62,8 @@ def _cfg(work_dir, by_epoch, resume=False, **train_cfg):
     cfg.work_dir = str(work_dir)
     cfg.model.architecture.backbone.update(base_channels=2, num_nodes=2)
     cfg.model.architecture.head.in_channels = 16
-    for key, split, n in (('train_dataloader', 'train', 32),
-                          ('val_dataloader', 'val', 16)):
+    for key, split, n in (('train_dataloader', 'train', 32), ('val_dataloader',
+                                                              'val', 16)):
         cfg[key].batch_size = 16
         cfg[key].dataset.update(split=split, img_size=8, indices=n)
     mutator_loader = copy.deepcopy(cfg.train_dataloader)

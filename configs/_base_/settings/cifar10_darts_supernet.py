@@ -69,8 +69,7 @@ optim_wrapper = dict(
     constructor='mmrazor.SeparateOptimWrapperConstructor',
     architecture=dict(
         type='OptimWrapper',
-        optimizer=dict(
-            type='SGD', lr=0.025, momentum=0.9, weight_decay=3e-4),
+        optimizer=dict(type='SGD', lr=0.025, momentum=0.9, weight_decay=3e-4),
         clip_grad=dict(max_norm=5, norm_type=2)),
     mutator=dict(
         type='OptimWrapper',
@@ -79,16 +78,18 @@ optim_wrapper = dict(
 
 search_epochs = 50
 # learning policy (of the weights only; the arch lr is constant)
-param_scheduler = dict(architecture=[
-    dict(
-        type='mmcls.CosineAnnealingLR',
-        T_max=search_epochs,
-        eta_min=1e-3,
-        begin=0,
-        end=search_epochs,
-        by_epoch=True,
-        convert_to_iter_based=True)
-], mutator=[])
+param_scheduler = dict(
+    architecture=[
+        dict(
+            type='mmcls.CosineAnnealingLR',
+            T_max=search_epochs,
+            eta_min=1e-3,
+            begin=0,
+            end=search_epochs,
+            by_epoch=True,
+            convert_to_iter_based=True)
+    ],
+    mutator=[])
 
 # train, val, test setting
 train_cfg = dict(

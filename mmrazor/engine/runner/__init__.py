@@ -18,5 +18,6 @@ from .distill_val_loop import (
     SelfDistillValLoop,  # noqa: F401
     SingleTeacherDistillValLoop)
 from .ite_prune_val_loop import ItePruneValLoop  # noqa: F401
-from .darts_loop import (DartsEpochBasedTrainLoop,  # noqa: F401
-                         DartsIterBasedTrainLoop)
+from .darts_loop import (
+    DartsEpochBasedTrainLoop,  # noqa: F401
+    DartsIterBasedTrainLoop)

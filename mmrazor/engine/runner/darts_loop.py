@@ -12,8 +12,8 @@ from mmrazor.registry import LOOPS
 
 
 def _set_epoch(loader: DataLoader, epoch: int) -> None:
-    for holder in (getattr(loader, 'sampler', None),
-                   getattr(loader, 'batch_sampler', None)):
+    for holder in (getattr(loader, 'sampler',
+                           None), getattr(loader, 'batch_sampler', None)):
         if holder is not None and hasattr(holder, 'set_epoch'):
             holder.set_epoch(epoch)
             return
@@ -171,8 +171,7 @@ class DartsEpochBasedTrainLoop(EpochBasedTrainLoop):
                              'architecture parameters)')
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval, dynamic_intervals)
-        self.mutator_dataloader = _build_dataloader(runner,
-                                                    mutator_dataloader)
+        self.mutator_dataloader = _build_dataloader(runner, mutator_dataloader)
         _check_loader(self.dataloader, 'dataloader')
         _check_loader(self.mutator_dataloader, 'mutator_dataloader')
         self.multi_loader = EpochMultiLoader(
@@ -222,8 +221,7 @@ class DartsIterBasedTrainLoop(IterBasedTrainLoop):
                              'architecture parameters)')
         super().__init__(runner, dataloader, max_iters, val_begin,
                          val_interval, dynamic_intervals)
-        self.mutator_dataloader = _build_dataloader(runner,
-                                                    mutator_dataloader)
+        self.mutator_dataloader = _build_dataloader(runner, mutator_dataloader)
         _check_loader(self.dataloader, 'dataloader')
         _check_loader(self.mutator_dataloader, 'mutator_dataloader')
         self.multi_loader = IterMultiLoader(

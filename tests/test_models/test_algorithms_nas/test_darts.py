@@ -109,14 +109,14 @@ def test_second_order_gradient_matches_exact_hypergradient():
         n: w - 0.1 * (0.9 * state[w]['momentum_buffer'] + g + 1e-3 * w)
         for n, w, g in zip(names, weights, grads)
     }
-    loss_val = functional_call(
-        model.architecture, virtual, (mut['inputs'], mut['data_samples']),
-        dict(mode='loss'))['loss']
+    loss_val = functional_call(model.architecture, virtual,
+                               (mut['inputs'], mut['data_samples']),
+                               dict(mode='loss'))['loss']
     exact = torch.autograd.grad(loss_val, alpha)[0]
 
     before = [w.detach().clone() for w in weights]
-    got, log = model._unrolled_arch_grads(
-        sup, mut, optim['architecture'], model._arch_param_list())
+    got, log = model._unrolled_arch_grads(sup, mut, optim['architecture'],
+                                          model._arch_param_list())
     assert torch.allclose(got[0], exact, rtol=1e-4, atol=1e-7)
     assert torch.allclose(log['loss'], loss_val)
     # the weights are restored exactly
@@ -176,8 +176,7 @@ def test_lr_per_group_rejected_in_unrolled_mode():
                 'params': params[2:],
                 'lr': 0.2
             }])),
-        mutator=OptimWrapper(torch.optim.SGD(model.mutator.parameters(),
-                                             1.0)))
+        mutator=OptimWrapper(torch.optim.SGD(model.mutator.parameters(), 1.0)))
     with pytest.raises(ValueError, match='one learning rate'):
         model.train_step((_batch(1), _batch(2)), optim)
 
@@ -189,8 +188,9 @@ def test_norm_training_and_subnet():
     assert model.architecture.bn.training
     assert model.is_supernet
     subnet = model.sample_subnet()
-    assert subnet == {'module_0': ['lin', 'tanh', 'same'][int(
-        _alpha(model).argmax())]}
+    assert subnet == {
+        'module_0': ['lin', 'tanh', 'same'][int(_alpha(model).argmax())]
+    }
     model.set_subnet(subnet)
     assert model.architecture.op.current_choice == subnet['module_0']
 

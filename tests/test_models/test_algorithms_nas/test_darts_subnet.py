@@ -112,8 +112,9 @@ def test_paper_yaml_loads_into_the_cifar_supernet():
     backbone = MODELS.build(cfg.nas_backbone)
     load_fix_subnet(
         backbone,
-        osp.join(REPO, 'configs/nas/mmcls/darts/'
-                 'DARTS_SUBNET_CIFAR_PAPER_ALIAS.yaml'))
+        osp.join(
+            REPO, 'configs/nas/mmcls/darts/'
+            'DARTS_SUBNET_CIFAR_PAPER_ALIAS.yaml'))
     route = backbone.cells[0].nodes[3].route
     assert sorted(route.choices) == ['normal_n5_p0', 'normal_n5_p2']
     assert route._candidates['normal_n5_p2'].choices == ['dil_conv_3x3']

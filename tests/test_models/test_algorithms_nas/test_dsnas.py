@@ -196,9 +196,9 @@ def test_dsnas_flops_loss_prefers_cheaper_ops():
     loss = model.expected_flops()
     params = list(model.mutator.arch_params.values())
     grads = torch.autograd.grad(loss, params)
-    for (name, m), g in zip(
-        [(n, m) for n, m in model.architecture.named_modules()
-         if isinstance(m, OneHotMutableOP)], grads):
+    for (name, m), g in zip([(n, m)
+                             for n, m in model.architecture.named_modules()
+                             if isinstance(m, OneHotMutableOP)], grads):
         flops = [model.candidate_flops[name][c] for c in m.choices]
         # descending the gradient favours the cheapest op most
         assert int(torch.argmin(g)) != int(torch.argmax(torch.tensor(flops)))
@@ -221,9 +221,7 @@ def test_dsnas_ddp_reuses_the_step(tmp_path):
     try:
         model, optim = _dsnas(pretrain_epochs=0)
         ddp = DSNASDDP(
-            module=model,
-            broadcast_buffers=False,
-            find_unused_parameters=True)
+            module=model, broadcast_buffers=False, find_unused_parameters=True)
         before = _alphas(model)
         log = ddp.train_step(_batch(), optim)
         assert {'loss', 'arch_loss'} <= set(log)

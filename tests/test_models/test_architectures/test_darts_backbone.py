@@ -9,8 +9,8 @@ import torch
 from mmengine.config import Config
 
 from mmrazor.models import (DartsBackbone, DartsDilConv, DartsPoolBN,
-                            DartsSepConv, DartsSkipConnect,
-                            DartsSubnetClsHead, DartsZero)
+                            DartsSepConv, DartsSkipConnect, DartsSubnetClsHead,
+                            DartsZero)
 from mmrazor.models.architectures.ops.darts_series import drop_path
 from mmrazor.models.mutables import DiffChoiceRoute, DiffMutableOP
 from mmrazor.registry import MODELS
@@ -94,14 +94,15 @@ def test_darts_backbone_structure_and_aliases():
     edges = [m for m in backbone.modules() if isinstance(m, DiffMutableOP)]
     # 3 cells x 2 nodes; edges 2 + 3 per cell
     assert len(routes) == 6 and len(edges) == 15
-    assert sorted({r.alias for r in routes}) == [
-        'normal_n2', 'normal_n3', 'reduce_n2', 'reduce_n3'
-    ]
+    assert sorted({r.alias
+                   for r in routes
+                   }) == ['normal_n2', 'normal_n3', 'reduce_n2', 'reduce_n3']
     assert 'reduce_n3_p2' in {e.alias for e in edges}
     # reduction cells: stride 2 on the edges from the cell inputs only
     red = backbone.cells[1].nodes[1].route
-    strides = [e._candidates['sep_conv_3x3'].stride
-               for e in red._candidates.values()]
+    strides = [
+        e._candidates['sep_conv_3x3'].stride for e in red._candidates.values()
+    ]
     assert strides == [2, 2, 1]
     outs = backbone(torch.rand(2, 1, 16, 16))
     assert [o.shape for o in outs] == [(2, 16, 8, 8), (2, 32, 4, 4)]
@@ -149,16 +150,13 @@ def test_darts_subnet_head_aux_loss_and_predict():
     assert torch.allclose(losses['loss_aux'],
                           0.4 * ce(head.aux_linear(aux), target))
     assert 0 <= float(losses['accuracy_top-1']) <= 100
-    assert float(losses['accuracy_top-2']) >= float(
-        losses['accuracy_top-1'])
+    assert float(losses['accuracy_top-2']) >= float(losses['accuracy_top-1'])
     # without the auxiliary feature (eval) only the main loss
-    assert set(head.loss((main, ), samples)) == {
-        'loss', 'accuracy_top-1', 'accuracy_top-2'
-    }
+    assert set(head.loss(
+        (main, ), samples)) == {'loss', 'accuracy_top-1', 'accuracy_top-2'}
     preds = head.predict((main, ))
     assert len(preds) == 4
-    assert torch.equal(preds[0].pred_label,
-                       head.fc(main)[0].argmax().view(1))
+    assert torch.equal(preds[0].pred_label, head.fc(main)[0].argmax().view(1))
     with pytest.raises(TypeError, match='aux_loss'):
         DartsSubnetClsHead(3, 4, aux_in_channels=5, aux_loss='ce')
 

@@ -36,9 +36,6 @@ supernet = dict(
 fix_subnet = '{{ fileDirname }}/DARTS_SUBNET_CIFAR_MMRAZOR_97.32.yaml'
 
 model = dict(
-    _scope_='mmrazor',
-    type='sub_model',
-    cfg=supernet,
-    fix_subnet=fix_subnet)
+    _scope_='mmrazor', type='sub_model', cfg=supernet, fix_subnet=fix_subnet)
 
 find_unused_parameters = False

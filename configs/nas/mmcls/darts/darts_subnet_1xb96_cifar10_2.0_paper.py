@@ -3,4 +3,5 @@
 # darts_subnet_1xb96_cifar10_2.0.py.
 _base_ = ['./darts_subnet_1xb96_cifar10_2.0.py']
 
-model = dict(fix_subnet='{{ fileDirname }}/DARTS_SUBNET_CIFAR_PAPER_ALIAS.yaml')
+model = dict(
+    fix_subnet='{{ fileDirname }}/DARTS_SUBNET_CIFAR_PAPER_ALIAS.yaml')

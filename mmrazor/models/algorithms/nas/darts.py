@@ -216,14 +216,12 @@ class Darts(BaseAlgorithm):
             if self.unroll:
                 supernet_batch = self.data_preprocessor(supernet_data, True)
                 arch_grads, arch_log = self._unrolled_arch_grads(
-                    supernet_batch, mutator_batch, weight_wrapper,
-                    arch_params)
+                    supernet_batch, mutator_batch, weight_wrapper, arch_params)
             else:
                 losses = self(**mutator_batch, mode='loss')
                 loss, arch_log = self.parse_losses(losses)
                 arch_grads = list(
-                    torch.autograd.grad(
-                        loss, arch_params, allow_unused=True))
+                    torch.autograd.grad(loss, arch_params, allow_unused=True))
         _average_across_ranks(arch_grads)
         for param, grad in zip(arch_params, arch_grads):
             param.grad = torch.zeros_like(param) if grad is None else grad
@@ -252,7 +250,7 @@ class Darts(BaseAlgorithm):
 
     # ------------------------------------------------------- second order
     def _weight_params(
-            self, weight_wrapper: OptimWrapper
+        self, weight_wrapper: OptimWrapper
     ) -> List[Tuple[nn.Parameter, Dict, torch.optim.Optimizer]]:
         """(param, param_group, optimizer) of every trainable weight."""
         optimizer = weight_wrapper.optimizer
@@ -265,9 +263,8 @@ class Darts(BaseAlgorithm):
         return out
 
     def _unrolled_arch_grads(
-            self, supernet_batch: Dict, mutator_batch: Dict,
-            weight_wrapper: OptimWrapper,
-            arch_params: List[nn.Parameter]
+        self, supernet_batch: Dict, mutator_batch: Dict,
+        weight_wrapper: OptimWrapper, arch_params: List[nn.Parameter]
     ) -> Tuple[List[Tensor], Dict[str, Tensor]]:
         """Second-order architecture gradient of DARTS (eq. 7-8)."""
         weights = self._weight_params(weight_wrapper)
@@ -278,8 +275,10 @@ class Darts(BaseAlgorithm):
         # virtual step w' = w - lr * (momentum * m + g + wd * w)
         loss, _ = self.parse_losses(self(**supernet_batch, mode='loss'))
         grads = torch.autograd.grad(loss, params, allow_unused=True)
-        grads = [torch.zeros_like(p) if g is None else g
-                 for p, g in zip(params, grads)]
+        grads = [
+            torch.zeros_like(p) if g is None else g
+            for p, g in zip(params, grads)
+        ]
         _average_across_ranks(grads)
         with torch.no_grad():
             for (p, group, optimizer), g in zip(weights, grads):

@@ -116,8 +116,7 @@ class DSNAS(BaseAlgorithm):
 
     # ------------------------------------------------------------ FLOPs
     def _one_hot_mutables(self) -> List[Tuple[str, OneHotMutableOP]]:
-        mutables = [(name, m)
-                    for name, m in self.architecture.named_modules()
+        mutables = [(name, m) for name, m in self.architecture.named_modules()
                     if isinstance(m, OneHotMutableOP)]
         if not mutables:
             raise RuntimeError('DSNAS needs OneHotMutableOP mutables in the '
@@ -175,11 +174,11 @@ class DSNAS(BaseAlgorithm):
             if mutable.is_fixed:
                 continue
             probs = mutable.compute_arch_probs(self._group_param(mutable))
-            flops = torch.tensor(
-                [self.candidate_flops[name][c]
-                 for c in mutable._unfixed_choices],
-                dtype=probs.dtype,
-                device=probs.device)
+            flops = torch.tensor([
+                self.candidate_flops[name][c] for c in mutable._unfixed_choices
+            ],
+                                 dtype=probs.dtype,
+                                 device=probs.device)
             total = total.to(probs.device) + (probs * flops).sum()
         return total
 
@@ -251,8 +250,8 @@ class DSNAS(BaseAlgorithm):
         if not isinstance(optim_wrapper, OptimWrapperDict) or any(
                 k not in optim_wrapper for k in _OPTIM_KEYS):
             keys = list(optim_wrapper.keys()) if isinstance(
-                optim_wrapper, OptimWrapperDict) else type(
-                    optim_wrapper).__name__
+                optim_wrapper,
+                OptimWrapperDict) else type(optim_wrapper).__name__
             raise KeyError('DSNAS needs an OptimWrapperDict with the keys '
                            f'`architecture` and `mutator`, got {keys}')
         epoch = int(MessageHub.get_current_instance().get_info('epoch', 0))

@@ -63,8 +63,8 @@ class Node(nn.Module):
     """
 
     def __init__(self, node_id: str, num_prev_nodes: int, channels: int,
-                 num_downsample_nodes: int, mutable_cfg: Dict,
-                 route_cfg: Dict, norm_cfg: Dict) -> None:
+                 num_downsample_nodes: int, mutable_cfg: Dict, route_cfg: Dict,
+                 norm_cfg: Dict) -> None:
         super().__init__()
         edges = nn.ModuleDict()
         for i in range(num_prev_nodes):
@@ -115,14 +115,14 @@ class Cell(nn.Module):
             self.preproc0: nn.Module = FactorizedReduce(
                 prev_prev_channels, channels, norm_cfg)
         else:
-            self.preproc0 = StandardConv(prev_prev_channels, channels, 1, 1,
-                                         0, act_cfg, norm_cfg)
-        self.preproc1 = StandardConv(prev_channels, channels, 1, 1, 0,
-                                     act_cfg, norm_cfg)
+            self.preproc0 = StandardConv(prev_prev_channels, channels, 1, 1, 0,
+                                         act_cfg, norm_cfg)
+        self.preproc1 = StandardConv(prev_channels, channels, 1, 1, 0, act_cfg,
+                                     norm_cfg)
         prefix = 'reduce' if reduction else 'normal'
         self.nodes = nn.ModuleList([
-            Node(f'{prefix}_n{depth}', depth, channels,
-                 2 if reduction else 0, mutable_cfg, route_cfg, norm_cfg)
+            Node(f'{prefix}_n{depth}', depth, channels, 2 if reduction else 0,
+                 mutable_cfg, route_cfg, norm_cfg)
             for depth in range(2, num_nodes + 2)
         ])
 
@@ -147,8 +147,8 @@ class AuxiliaryModule(nn.Sequential):
         norm_cfg (dict): Norm config.
     """
 
-    def __init__(self, in_channels: int, base_channels: int,
-                 out_channels: int, norm_cfg: Dict) -> None:
+    def __init__(self, in_channels: int, base_channels: int, out_channels: int,
+                 norm_cfg: Dict) -> None:
         super().__init__(
             nn.ReLU(inplace=False),
             nn.AvgPool2d(5, stride=3, padding=0, count_include_pad=False),

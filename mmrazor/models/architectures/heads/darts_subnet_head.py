@@ -52,17 +52,18 @@ class DartsSubnetClsHead(BaseModule):
             normal init of the linear layers (std 0.01).
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: int,
-                 aux_in_channels: Optional[int] = None,
-                 loss: Dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
-                 aux_loss: Dict = dict(
-                     type='CrossEntropyLoss', loss_weight=0.5),
-                 topk: Union[int, Sequence[int]] = (1, ),
-                 cal_acc: bool = False,
-                 init_cfg: Optional[Dict] = dict(
-                     type='Normal', layer='Linear', std=0.01)) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int,
+        aux_in_channels: Optional[int] = None,
+        loss: Dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
+        aux_loss: Dict = dict(type='CrossEntropyLoss', loss_weight=0.5),
+        topk: Union[int, Sequence[int]] = (1, ),
+        cal_acc: bool = False,
+        init_cfg: Optional[Dict] = dict(
+            type='Normal', layer='Linear', std=0.01)
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_classes <= 0:
             raise ValueError('DartsSubnetClsHead: num_classes must be '

@@ -18,8 +18,8 @@ _DEFAULT_NORM = dict(type='BN')
 
 
 def _norm(norm_cfg: Optional[Dict], channels: int) -> nn.Module:
-    return build_norm_layer(copy.deepcopy(norm_cfg or _DEFAULT_NORM),
-                            channels)[1]
+    return build_norm_layer(
+        copy.deepcopy(norm_cfg or _DEFAULT_NORM), channels)[1]
 
 
 def drop_path(x: Tensor, drop_prob: float, training: bool) -> Tensor:
@@ -37,8 +37,7 @@ def drop_path(x: Tensor, drop_prob: float, training: bool) -> Tensor:
     if drop_prob <= 0.0 or not training:
         return x
     keep = 1.0 - drop_prob
-    mask = x.new_empty((x.shape[0], ) + (1, ) * (x.dim() - 1)).bernoulli_(
-        keep)
+    mask = x.new_empty((x.shape[0], ) + (1, ) * (x.dim() - 1)).bernoulli_(keep)
     return x * mask / keep
 
 

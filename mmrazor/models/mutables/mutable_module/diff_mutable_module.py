@@ -268,8 +268,7 @@ class DiffMutableOP(DiffMutableModule[str, Union[str, List[str]]]):
         every candidate is one: DARTS never derives a "none" edge."""
         zero = [
             bool(getattr(self._candidates[c], 'is_zero_op', False))
-            if c in self._candidates else False
-            for c in self._unfixed_choices
+            if c in self._candidates else False for c in self._unfixed_choices
         ]
         if not any(zero) or all(zero):
             return values

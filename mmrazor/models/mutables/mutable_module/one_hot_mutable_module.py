@@ -104,8 +104,8 @@ class OneHotMutableOP(DiffMutableOP):
                 self.fix_chosen(self.sample_choice(arch_param))
                 return self.forward_fixed(x)
         if self.training:
-            self.arch_weights = self.sample_weights(
-                arch_param, probs, self.random_sample)
+            self.arch_weights = self.sample_weights(arch_param, probs,
+                                                    self.random_sample)
         else:
             weights = torch.zeros_like(probs.detach())
             weights[int(probs.detach().argmax())] = 1.0

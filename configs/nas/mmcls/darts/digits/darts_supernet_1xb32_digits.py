@@ -66,15 +66,17 @@ optim_wrapper = dict(
             type='Adam', lr=6e-3, betas=(0.5, 0.999), weight_decay=1e-3)))
 
 search_epochs = 5
-param_scheduler = dict(architecture=[
-    dict(
-        type='CosineAnnealingLR',
-        T_max=search_epochs,
-        eta_min=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=search_epochs)
-], mutator=[])
+param_scheduler = dict(
+    architecture=[
+        dict(
+            type='CosineAnnealingLR',
+            T_max=search_epochs,
+            eta_min=1e-3,
+            by_epoch=True,
+            begin=0,
+            end=search_epochs)
+    ],
+    mutator=[])
 
 train_cfg = dict(
     type='mmrazor.DartsEpochBasedTrainLoop',
