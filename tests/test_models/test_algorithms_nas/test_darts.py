@@ -214,3 +214,13 @@ def test_darts_ddp_reuses_the_step(tmp_path):
         assert '_darts_train_step' not in DartsDDP.__dict__
     finally:
         dist.destroy_process_group()
+
+
+def test_batch_norm_wrapper_uses_batch_statistics():
+    from mmrazor.models.algorithms.nas.darts import BatchNormWrapper
+    bn = nn.BatchNorm1d(2).eval()
+    wrapped = BatchNormWrapper(bn)
+    x = torch.tensor([[1., 10.], [3., 30.]])
+    out = wrapped(x)
+    assert torch.allclose(out.mean(0), torch.zeros(2), atol=1e-6)
+    assert not bn.training  # the mode is restored
