@@ -75,7 +75,7 @@ def test_one_hot_op_auto_fix():
     out = op(torch.ones(1), torch.tensor([0., 10.]))
     assert op.is_fixed and op.choices == ['b']
     assert torch.equal(out, torch.full((1, ), 2.))
-    assert op.dump_chosen().chosen == ['b']
+    assert op.dump_chosen().chosen == 'b'
 
 
 def _mutable():
@@ -189,6 +189,10 @@ def test_dsnas_flops_table_and_stages(message_hub):
         if isinstance(m, OneHotMutableOP):
             assert m.choices == [argmax[name]]
     assert all(torch.equal(alphas[k], v) for k, v in _alphas(model).items())
+    # exported in the DSNAS subnet format
+    from mmrazor.structures.subnet import convert_fix_subnet, export_fix_subnet
+    fix_subnet = convert_fix_subnet(export_fix_subnet(model.architecture)[0])
+    assert fix_subnet == {k: dict(chosen=v) for k, v in argmax.items()}
 
 
 def test_dsnas_flops_loss_prefers_cheaper_ops():

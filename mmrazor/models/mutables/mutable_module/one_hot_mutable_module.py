@@ -8,6 +8,7 @@ from torch import Tensor
 from torch.distributions import OneHotCategorical
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.typing import DumpChosen
 from .diff_mutable_module import DiffMutableOP, _check_arch_param
 
 
@@ -148,6 +149,20 @@ class OneHotMutableOP(DiffMutableOP):
                                'yet (run a forward first)')
         probs = self.compute_arch_probs(arch_param)
         return torch.log((self.arch_weights.detach() * probs).sum())
+
+    def dump_chosen(self) -> DumpChosen:
+        """Dump the chosen op as a string (the SPOS/DSNAS subnet format,
+        ``backbone.layers.0.0: {chosen: shuffle_7x7}``).
+
+        Returns:
+            DumpChosen: ``chosen`` is the op name, ``meta`` has
+            ``all_choices``.
+        """
+        dumped = super().dump_chosen()
+        chosen = dumped.chosen
+        if isinstance(chosen, list) and len(chosen) == 1:
+            chosen = chosen[0]
+        return DumpChosen(chosen=chosen, meta=dumped.meta)
 
     def fix_chosen(self, chosen) -> None:
         """Fix the op (see :meth:`DiffMutableOP.fix_chosen`)."""
