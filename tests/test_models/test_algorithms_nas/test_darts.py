@@ -224,3 +224,19 @@ def test_batch_norm_wrapper_uses_batch_statistics():
     out = wrapped(x)
     assert torch.allclose(out.mean(0), torch.zeros(2), atol=1e-6)
     assert not bn.training  # the mode is restored
+
+
+def test_darts_with_diff_module_mutator():
+    torch.manual_seed(0)
+    model = Darts(
+        TinyNet(), mutator=dict(type='mmrazor.DiffModuleMutator')).double()
+    optim = OptimWrapperDict(
+        architecture=OptimWrapper(
+            torch.optim.SGD(model.architecture.parameters(), lr=0.1)),
+        mutator=OptimWrapper(
+            torch.optim.SGD(model.mutator.parameters(), lr=1.0)))
+    alpha = model.mutator.arch_params['0']
+    before = alpha.detach().clone()
+    model.train_step((_batch(1), _batch(2)), optim)
+    assert not torch.equal(alpha, before)
+    assert list(model.sample_subnet()) == [0]
