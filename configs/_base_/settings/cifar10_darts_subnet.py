@@ -26,8 +26,8 @@ train_dataloader = dict(
     num_workers=4,
     dataset=dict(
         type=dataset_type,
-        data_prefix='data/cifar10',
-        test_mode=False,
+        data_root='data/cifar10',
+        split='train',
         pipeline=train_pipeline),
     sampler=dict(type='mmcls.DefaultSampler', shuffle=True),
     persistent_workers=True,
@@ -38,7 +38,8 @@ val_dataloader = dict(
     num_workers=4,
     dataset=dict(
         type=dataset_type,
-        data_prefix='data/cifar10/',
+        data_root='data/cifar10',
+        split='test',
         test_mode=True,
         pipeline=test_pipeline),
     sampler=dict(type='mmcls.DefaultSampler', shuffle=False),
