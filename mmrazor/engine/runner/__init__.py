@@ -22,3 +22,6 @@ from .distill_val_loop import (
     SingleTeacherDistillValLoop)
 from .ite_prune_val_loop import ItePruneValLoop  # noqa: F401
 from .atomic_backend import AtomicLocalBackend  # noqa: F401
+from .darts_loop import (
+    DartsEpochBasedTrainLoop,  # noqa: F401
+    DartsIterBasedTrainLoop)

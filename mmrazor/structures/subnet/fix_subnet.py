@@ -197,7 +197,8 @@ def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
                 mutable.fix_chosen(chosen)
             except (KeyError, ValueError, TypeError, AssertionError) as e:
                 reason = e.args[0] if e.args else e
-                raise type(e)(f'subnet key {key!r}: {reason}') from e
+                raise type(e)(f'subnet key {key!r} ({type(mutable).__name__}'
+                              f'): {reason}') from e
 
 
 def _load_fix_subnet_by_mutator(model: nn.Module, mutator_cfg: Dict) -> None:

@@ -2,3 +2,9 @@
 from .spos import SPOS
 
 __all__ = ['SPOS']
+from .darts import Darts, DartsDDP  # noqa: E402
+
+__all__ += ['Darts', 'DartsDDP']
+from .dsnas import DSNAS, DSNASDDP  # noqa: E402
+
+__all__ += ['DSNAS', 'DSNASDDP']

@@ -1,1 +1,4 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .darts_subnet_head import DartsSubnetClsHead
+
+__all__ = ['DartsSubnetClsHead']

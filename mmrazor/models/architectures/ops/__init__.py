@@ -1,6 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 from .base import BaseOP
 from .common import Identity
+from .darts_series import (DartsDilConv, DartsPoolBN, DartsSepConv,
+                           DartsSkipConnect, DartsZero)
 from .efficientnet_series import ConvBnAct, DepthwiseSeparableConv
 from .mobilenet_series import MBBlock, ShortcutLayer
 from .shufflenet_series import ShuffleBlock, ShuffleXception
@@ -8,4 +10,8 @@ from .shufflenet_series import ShuffleBlock, ShuffleXception
 __all__ = [
     'BaseOP', 'Identity', 'ConvBnAct', 'DepthwiseSeparableConv', 'MBBlock',
     'ShortcutLayer', 'ShuffleBlock', 'ShuffleXception'
+]
+__all__ += [
+    'DartsPoolBN', 'DartsDilConv', 'DartsSepConv', 'DartsSkipConnect',
+    'DartsZero'
 ]

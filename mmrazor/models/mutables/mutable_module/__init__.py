@@ -2,6 +2,7 @@
 from .diff_mutable_module import (DiffChoiceRoute, DiffMutableModule,
                                   DiffMutableOP, GumbelChoiceRoute)
 from .mutable_module import MutableModule
+from .one_hot_mutable_module import OneHotMutableOP
 from .one_shot_mutable_module import (OneShotMutableModule, OneShotMutableOP,
                                       OneShotProbMutableOP)
 
@@ -10,3 +11,4 @@ __all__ = [
     'OneShotProbMutableOP', 'DiffMutableModule', 'DiffMutableOP',
     'DiffChoiceRoute', 'GumbelChoiceRoute'
 ]
+__all__ += ['OneHotMutableOP']

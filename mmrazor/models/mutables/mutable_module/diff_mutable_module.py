@@ -85,6 +85,14 @@ class DiffMutableModule(MutableModule[CHOICE_TYPE, CHOSEN_TYPE]):
                 f'supernet), got {arch_param.numel()}')
         # ``type(self).forward`` avoids nesting partials on repeated calls
         self.forward = partial(type(self).forward, self, arch_param=arch_param)
+        # kept out of ``_parameters``: the mutator owns the parameter
+        self.__dict__['_bound_arch_param'] = arch_param
+
+    @property
+    def bound_arch_param(self) -> Optional[Tensor]:
+        """Tensor | None: the architecture parameter bound by
+        :meth:`set_forward_args` (None before)."""
+        return self.__dict__.get('_bound_arch_param')
 
     @property
     def num_arch_choices(self) -> int:
@@ -251,7 +259,38 @@ class DiffMutableOP(DiffMutableModule[str, Union[str, List[str]]]):
         if self.is_fixed:
             return self._chosen[0]
         _check_arch_param(self, arch_param)
-        return self._unfixed_choices[int(torch.argmax(arch_param).item())]
+        return self._unfixed_choices[int(
+            torch.argmax(self._masked_zero(arch_param.detach())).item())]
+
+    def _masked_zero(self, values: Tensor) -> Tensor:
+        """``values`` with the entries of the "zero" candidates (ops with
+        ``is_zero_op = True``, e.g. ``DartsZero``) set to ``-inf``, unless
+        every candidate is one: DARTS never derives a "none" edge."""
+        zero = [
+            bool(getattr(self._candidates[c], 'is_zero_op', False))
+            if c in self._candidates else False for c in self._unfixed_choices
+        ]
+        if not any(zero) or all(zero):
+            return values
+        mask = torch.tensor(zero, device=values.device)
+        return values.masked_fill(mask, float('-inf'))
+
+    def edge_strength(self) -> float:
+        """The DARTS strength of this edge: the largest probability of a
+        non-zero candidate under the bound architecture parameter.
+
+        Returns:
+            float: the strength (1.0 once fixed).
+        """
+        if self.is_fixed:
+            return 1.0
+        arch_param = self.bound_arch_param
+        if arch_param is None:
+            raise RuntimeError(
+                'DiffMutableOP.edge_strength needs the architecture '
+                'parameter bound by `set_forward_args` (prepare_arch_params)')
+        probs = self.compute_arch_probs(arch_param.detach())
+        return float(self._masked_zero(probs).max())
 
     def fix_chosen(self, chosen: Union[str, List[str]]) -> None:
         """Fix the mutable to ``chosen`` (one op name or a list of names,
@@ -419,7 +458,14 @@ class DiffChoiceRoute(DiffMutableModule[List[str], List[str]]):
         if self.is_fixed:
             return list(self._chosen)
         _check_arch_param(self, arch_param)
-        order = torch.argsort(arch_param.detach(), descending=True)
+        scores = arch_param.detach()
+        if not self.with_arch_param:
+            # the route's own parameter is unused in the forward: rank the
+            # edges as DARTS does, by their strongest non-zero op
+            edges = list(self._candidates.values())
+            if all(hasattr(e, 'edge_strength') for e in edges):
+                scores = torch.tensor([e.edge_strength() for e in edges])
+        order = torch.argsort(scores, descending=True, stable=True)
         return [self._unfixed_choices[int(i)] for i in order[:self.num_chosen]]
 
     def fix_chosen(self, chosen: List[str]) -> None:
@@ -438,6 +484,10 @@ class DiffChoiceRoute(DiffMutableModule[List[str], List[str]]):
             raise KeyError(f'Chosen edges {names} must be a non-empty '
                            f'subset of the edges {self.choices} of '
                            f'{type(self).__name__}')
+        if len(set(names)) != self.num_chosen:
+            raise ValueError(
+                f'{type(self).__name__} keeps num_chosen={self.num_chosen} '
+                f'distinct input edges, got {len(set(names))}: {names}')
         for c in self.choices:
             if c not in names:
                 self._candidates.pop(c)
