@@ -76,9 +76,13 @@ def _expand_choice_fn(
 def _expand_mask_fn(mutable: BaseMutable,
                     expand_ratio: Union[int, float, BaseMutable]) -> Callable:
 
+    # the max ratio at derivation time: fixing the ratio mutable later
+    # (which narrows its choices) must not shrink the mask
+    max_ratio = _max_ratio(expand_ratio)
+
     def fn():
         mask = mutable.current_mask
-        num = int(mask.numel() * _max_ratio(expand_ratio))
+        num = int(mask.numel() * max_ratio)
         num_true = int(mask.sum().item() * _ratio_value(expand_ratio))
         return _leftmost_mask(num, num_true, mask.device)
 
