@@ -120,5 +120,7 @@ class SubnetValLoop(ValLoop, CalibrateBNMixin):
         if estimator is not None:
             architecture = getattr(self.model, 'architecture', self.model)
             resources = estimator.estimate(architecture)
+            if not resources.get('latency'):
+                resources.pop('latency', None)  # not measured
             metrics.update(resources)
         return metrics
