@@ -214,7 +214,8 @@ class BigNASDDP(MMDistributedDataParallel):
     through the wrapper.
 
     Args:
-        device_ids (list[int], optional): Defaults to ``[LOCAL_RANK]``.
+        device_ids (list[int], optional): Defaults to ``[LOCAL_RANK]``
+            with CUDA, None (CPU) otherwise.
         **kwargs: ``MMDistributedDataParallel`` arguments.
     """
 
@@ -222,7 +223,7 @@ class BigNASDDP(MMDistributedDataParallel):
                  *,
                  device_ids: Optional[Union[List, int, torch.device]] = None,
                  **kwargs) -> None:
-        if device_ids is None:
+        if device_ids is None and torch.cuda.is_available():
             import os
             device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
         super().__init__(device_ids=device_ids, **kwargs)
