@@ -204,6 +204,12 @@ class BigNAS(BaseAlgorithm):
                 parsed, log_vars = self.parse_losses(losses)
             optim_wrapper.update_params(parsed)
             total_losses.update(add_prefix(log_vars, f'{kind}_subnet'))
+        # drop the recorded logits (they hold the graphs; a deep copy of the
+        # supernet, e.g. for export, must not see them)
+        for manager in (self.distiller.teacher_recorders,
+                        self.distiller.student_recorders):
+            for recorder in manager.recorders.values():
+                recorder.reset_data_buffer()
         return total_losses
 
 
