@@ -80,7 +80,7 @@ def _attentivenas_official_keys():
     keys.append('last_conv.final_expand_layer.conv.conv.weight')
     keys += [f'last_conv.final_expand_layer.bn.bn.{b}' for b in BN]
     keys.append('last_conv.feature_mix_layer.conv.conv.weight')
-    keys += ['classifier.linear.linear.weight', 'classifier.linear.linear.bias']
+    keys += [f'classifier.linear.linear.{w}' for w in ('weight', 'bias')]
     return ['module.' + k for k in keys]
 
 

@@ -69,8 +69,8 @@ def _rename_block_rest(key: str, rest: str) -> str:
         raise ToolError(f'{key}: unknown OFA layer `{layer}`')
     if layer == 'depth_conv' and tail.startswith('se.fc.'):
         tail = tail[len('se.fc.'):]
-        for old, new in (('reduce.', 'se.conv1.conv.'), ('expand.',
-                                                          'se.conv2.conv.')):
+        for old, new in (('reduce.', 'se.conv1.conv.'),
+                         ('expand.', 'se.conv2.conv.')):
             if tail.startswith(old):
                 return new + tail[len(old):]
         raise ToolError(f'{key}: unknown OFA SE parameter')

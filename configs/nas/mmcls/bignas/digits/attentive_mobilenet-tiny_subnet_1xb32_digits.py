@@ -1,7 +1,8 @@
 # Export a subnet of the trained digits supernet as a static model, without
 # retraining, and evaluate it (BN statistics recalibrated on training data):
-#   python tools/test.py configs/nas/mmcls/bignas/digits/<this>.py none \
-#       --cfg-options model.init_cfg.checkpoint=<supernet work dir>/epoch_20.pth
+#   python tools/test.py \
+#       configs/nas/mmcls/bignas/digits/<this>.py none \
+#       --cfg-options model.init_cfg.checkpoint=<work dir>/epoch_20.pth
 # DIGITS_MIN_SUBNET.yaml / DIGITS_MAX_SUBNET.yaml are the smallest and the
 # largest subnets of the search space (pick one with model.fix_subnet=...).
 _base_ = ['./attentive_mobilenet-tiny_supernet_1xb32_digits.py']
