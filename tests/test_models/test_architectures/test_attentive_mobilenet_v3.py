@@ -152,12 +152,19 @@ def test_published_subnet_flops_params(folder, config, subnet, mflops,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name', [f'A{i}' for i in range(1, 6)])
-def test_other_attentive_subnets_load(name):
+def test_other_attentive_subnets_load():
     cfg = Config.fromfile(
         osp.join(BIGNAS, 'attentive_mobilenet_subnet_8xb256_in1k.py'))
-    cfg.model.fix_subnet = osp.join(BIGNAS, f'ATTENTIVE_SUBNET_{name}.yaml')
-    cfg.model.init_cfg = None
-    model = MODELS.build(cfg.model).eval()
-    out = model(torch.rand(1, 3, 64, 64), mode='tensor')
-    assert out.shape == (1, 1000)
+    supernet = MODELS.build(cfg.model.cfg)
+    x = torch.rand(1, 3, 32, 32)
+    for name in ('A1', 'A2', 'A3', 'A4', 'A5'):
+        model = copy.deepcopy(supernet)
+        path = osp.join(BIGNAS, f'ATTENTIVE_SUBNET_{name}.yaml')
+        load_fix_subnet(model, path)
+        subnet = yaml.safe_load(open(path))
+        depth = subnet['backbone.layers.6.depth']['chosen']
+        assert len(model.backbone.layer6) == depth
+        assert model.head.fc.in_features == \
+            subnet['backbone.last_channels']['chosen']
+        with torch.no_grad():
+            assert model.eval()(x, mode='tensor').shape == (1, 1000)
