@@ -168,3 +168,32 @@ def test_other_attentive_subnets_load():
             subnet['backbone.last_channels']['chosen']
         with torch.no_grad():
             assert model.eval()(x, mode='tensor').shape == (1, 1000)
+
+
+# the README "search space" rows: min / max subnets of the supernets
+SPACES = [
+    (BIGNAS, 'attentive_mobilenet_supernet_32xb64_in1k.py',
+     dict(min=(212., 8.854), max=(1944., 23.3))),
+    (OFA, 'ofa_mobilenet_supernet_32xb64_in1k.py', dict(max=(747.8, 7.6))),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    'folder,config,expected', SPACES, ids=[s[1] for s in SPACES])
+def test_search_space_min_max_flops_params(folder, config, expected):
+    from mmengine.analysis import get_model_complexity_info
+    cfg = Config.fromfile(osp.join(folder, config))
+    model = MODELS.build(cfg.supernet).eval()
+    mutator = NasMutator()
+    mutator.prepare_from_supernet(model)
+    for kind, (mflops, mparams) in expected.items():
+        mutator.set_choices(mutator.sample_choices(kind))
+        _, static = export_fix_subnet(model, slice_weight=True)
+        result = get_model_complexity_info(
+            static,
+            input_shape=(3, 224, 224),
+            show_table=False,
+            show_arch=False)
+        assert abs(result['flops'] / 1e6 - mflops) / mflops < 0.03, kind
+        assert abs(result['params'] / 1e6 - mparams) / mparams < 0.03, kind
