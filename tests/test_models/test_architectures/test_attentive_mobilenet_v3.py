@@ -197,3 +197,33 @@ def test_search_space_min_max_flops_params(folder, config, expected):
             show_arch=False)
         assert abs(result['flops'] / 1e6 - mflops) / mflops < 0.03, kind
         assert abs(result['params'] / 1e6 - mparams) / mparams < 0.03, kind
+
+
+def test_dynamic_shortcut_layer():
+    from mmrazor.models.architectures.backbones.searchable_mobilenet_v3 \
+        import DynamicShortcutLayer
+    from mmrazor.models.architectures.ops import ShortcutLayer
+    from mmrazor.models.mutables import (MutableChannelContainer,
+                                         OneShotMutableChannel)
+    with pytest.raises(ValueError, match='projection conv'):
+        DynamicShortcutLayer.convert_from(ShortcutLayer(4, 4))
+    layer = DynamicShortcutLayer(
+        8, 8, reduction=2, conv_cfg=dict(type='mmrazor.BigNasConv2d'))
+    in_m = OneShotMutableChannel(8, candidate_choices=[4, 8])
+    out_m = OneShotMutableChannel(8, candidate_choices=[4, 8])
+    conv = layer.conv.conv
+    MutableChannelContainer.register_mutable_channel_to_module(
+        conv, in_m, False)
+    MutableChannelContainer.register_mutable_channel_to_module(
+        conv, out_m, True)
+    x = torch.rand(1, 4, 6, 6)
+    in_m.current_choice, out_m.current_choice = 4, 4
+    pooled = torch.nn.functional.avg_pool2d(x, 2, ceil_mode=True)
+    torch.testing.assert_close(layer(x), pooled)  # equal widths: identity
+    assert layer.to_static_op().conv is None
+    out_m.current_choice = 8
+    out = layer(x)
+    assert out.shape == (1, 8, 3, 3)
+    static = layer.to_static_op()
+    assert static.conv is layer.conv
+    torch.testing.assert_close(static.conv(pooled), out)

@@ -158,3 +158,24 @@ def test_squeeze_mean_pooling_with_dropout():
     torch.testing.assert_close(dropped[kept], 2 * x.mean((2, 3))[kept])
     with pytest.raises(ValueError, match='drop_ratio'):
         SqueezeMeanPoolingWithDropout(drop_ratio=1.0)
+
+
+def test_upstream_classes_are_lazy():
+    import subprocess
+    import sys
+    code = ('import sys\n'
+            'import mmrazor.models\n'
+            'from mmrazor.registry import MODELS\n'
+            'assert MODELS.get("SearchableImageClassifier") is not None\n'
+            'assert MODELS.get("DynamicLinearClsHead") is not None\n'
+            'print("mmpretrain" in sys.modules)\n')
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
+                         text=True,
+                         cwd=REPO,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == 'False'
+    from mmrazor.models.utils import import_upstream_module
+    with pytest.raises(ImportError, match='needs the `no_such_pkg_xyz`'):
+        import_upstream_module('no_such_pkg_xyz.heads', 'no_such_pkg_xyz')

@@ -90,8 +90,23 @@ class DynamicShortcutLayer(ShortcutLayer, DynamicMixin):
 
     @classmethod
     def convert_from(cls, module: ShortcutLayer) -> 'DynamicShortcutLayer':
-        raise NotImplementedError(
-            'DynamicShortcutLayer is built by AttentiveMobileNetV3')
+        """Take over a :class:`ShortcutLayer` with a projection conv (its
+        conv module is reused).
+
+        Raises:
+            ValueError: ``module`` has no projection conv.
+        """
+        if module.conv is None:
+            raise ValueError('DynamicShortcutLayer.convert_from needs a '
+                             'ShortcutLayer with a projection conv')
+        new = cls.__new__(cls)
+        nn.Module.__init__(new)
+        new.reduction = module.reduction
+        new.in_channels = module.conv.conv.in_channels
+        new.out_channels = module.conv.conv.out_channels
+        new.conv = module.conv
+        new.mutable_attrs = nn.ModuleDict()
+        return new
 
     @property
     def static_op_factory(self):
