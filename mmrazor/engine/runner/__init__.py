@@ -25,3 +25,4 @@ from .atomic_backend import AtomicLocalBackend  # noqa: F401
 from .darts_loop import (
     DartsEpochBasedTrainLoop,  # noqa: F401
     DartsIterBasedTrainLoop)
+from .subnet_val_loop import SubnetValLoop  # noqa: F401,E402

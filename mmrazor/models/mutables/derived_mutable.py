@@ -76,9 +76,13 @@ def _expand_choice_fn(
 def _expand_mask_fn(mutable: BaseMutable,
                     expand_ratio: Union[int, float, BaseMutable]) -> Callable:
 
+    # the max ratio at derivation time: fixing the ratio mutable later
+    # (which narrows its choices) must not shrink the mask
+    max_ratio = _max_ratio(expand_ratio)
+
     def fn():
         mask = mutable.current_mask
-        num = int(mask.numel() * _max_ratio(expand_ratio))
+        num = int(mask.numel() * max_ratio)
         num_true = int(mask.sum().item() * _ratio_value(expand_ratio))
         return _leftmost_mask(num, num_true, mask.device)
 
@@ -384,6 +388,42 @@ class DerivedMutable(BaseMutable[CHOICE_TYPE, CHOICE_TYPE],
         raise RuntimeError(
             'Setting `current_mask` of a DerivedMutable is not legal; '
             'change the masks of its source mutables instead.')
+
+    def _sources_state(self) -> Optional[tuple]:
+        """A hashable snapshot of the sources' choices, or None when a
+        source's state can not be snapshot cheaply."""
+        state = []
+        for m in self._source_mutables:
+            mask = getattr(m, 'mask', None)
+            if isinstance(mask, Tensor):
+                state.append((id(m), id(mask), mask._version))
+                continue
+            if hasattr(m, 'current_mask') or \
+                    not hasattr(m, '_current_choice'):
+                return None  # e.g. a container: no cheap snapshot
+            choice = m.current_choice
+            if isinstance(choice, list):
+                choice = tuple(choice)
+            state.append((id(m), choice))
+        return tuple(state)
+
+    def current_mask_and_prefix(self):
+        """``(bool mask, k)`` with ``k`` the prefix length when the mask
+        keeps exactly its first ``k`` channels (None otherwise); cached
+        while the sources' choices (channel mask versions, value choices)
+        do not change."""
+        state = self._sources_state()
+        cache = self.__dict__.get('_mask_prefix_cache')
+        if state is not None and cache is not None and cache[0] == state:
+            return cache[1], cache[2]
+        mask = self.current_mask
+        if mask.dtype != torch.bool:
+            mask = mask.bool()
+        k = int(mask.sum())
+        prefix = k if bool(mask[:k].all()) else None
+        if state is not None:
+            self.__dict__['_mask_prefix_cache'] = (state, mask, prefix)
+        return mask, prefix
 
     @property
     def activated_channels(self) -> int:

@@ -8,3 +8,6 @@ __all__ += ['Darts', 'DartsDDP']
 from .dsnas import DSNAS, DSNASDDP  # noqa: E402
 
 __all__ += ['DSNAS', 'DSNASDDP']
+from .bignas import BigNAS, BigNASDDP  # noqa: E402
+
+__all__ += ['BigNAS', 'BigNASDDP']

@@ -5,3 +5,6 @@ from .searchable_shufflenet_v2 import SearchableShuffleNetV2
 
 __all__ = ['SearchableMobileNetV2', 'SearchableShuffleNetV2']
 __all__ += ['DartsBackbone']
+from .searchable_mobilenet_v3 import AttentiveMobileNetV3  # noqa: E402
+
+__all__ += ['AttentiveMobileNetV3']

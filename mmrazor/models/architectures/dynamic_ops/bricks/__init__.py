@@ -13,3 +13,9 @@ __all__ = [
     'DynamicBatchNormXd', 'DynamicSyncBatchNorm', 'DynamicLayerNorm',
     'DynamicSequential', 'DynamicLayerNorm2d', 'DynamicGroupNorm'
 ]
+from .dynamic_resizer import DynamicInputResizer  # noqa: E402
+
+__all__ += ['DynamicInputResizer']
+from .dynamic_conv import BigNasConv2d, OFAConv2d  # noqa: E402
+
+__all__ += ['BigNasConv2d', 'OFAConv2d']
