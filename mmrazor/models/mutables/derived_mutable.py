@@ -75,10 +75,13 @@ def _expand_choice_fn(
 
 def _expand_mask_fn(mutable: BaseMutable,
                     expand_ratio: Union[int, float, BaseMutable]) -> Callable:
+    # the mask size is set at derivation: fixing a mutable ratio later
+    # (which narrows its choices) must not shrink the masks of the ops
+    max_ratio = _max_ratio(expand_ratio)
 
     def fn():
         mask = mutable.current_mask
-        num = int(mask.numel() * _max_ratio(expand_ratio))
+        num = int(mask.numel() * max_ratio)
         num_true = int(mask.sum().item() * _ratio_value(expand_ratio))
         return _leftmost_mask(num, num_true, mask.device)
 

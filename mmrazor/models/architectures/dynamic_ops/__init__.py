@@ -2,3 +2,4 @@
 from .bricks import *  # noqa: F401,F403
 from .mixins import *  # noqa: F401,F403
 from . import dynamic_counters  # noqa: F401
+from . import transformer_counters  # noqa: F401
