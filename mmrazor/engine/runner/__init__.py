@@ -18,3 +18,4 @@ from .distill_val_loop import (
     SelfDistillValLoop,  # noqa: F401
     SingleTeacherDistillValLoop)
 from .ite_prune_val_loop import ItePruneValLoop  # noqa: F401
+from .subnet_val_loop import SubnetValLoop  # noqa: F401,E402

@@ -79,6 +79,10 @@ def _expand_mask_fn(mutable: BaseMutable,
     # (which narrows its choices) must not shrink the masks of the ops
     max_ratio = _max_ratio(expand_ratio)
 
+    # the max ratio at derivation time: fixing the ratio mutable later
+    # (which narrows its choices) must not shrink the mask
+    max_ratio = _max_ratio(expand_ratio)
+
     def fn():
         mask = mutable.current_mask
         num = int(mask.numel() * max_ratio)

@@ -9,3 +9,7 @@ __all__ = [
     'make_divisible', 'add_prefix', 'reinitialize_optim_wrapper_count_status',
     'parse_values', 'get_module_device', 'set_requires_grad', 'str2class'
 ]
+from .lazy_register import (import_upstream_module, lazy_getattr,  # noqa
+                            register_lazy_class)
+
+__all__ += ['register_lazy_class', 'lazy_getattr', 'import_upstream_module']

@@ -37,7 +37,12 @@ def _dynamic_to_static(model: nn.Module) -> None:
     def traverse(module: nn.Module) -> None:
         for name, child in list(module.named_children()):
             if isinstance(child, dynamic_mixin):
-                setattr(module, name, child.to_static_op())
+                static = child.to_static_op()
+                setattr(module, name, static)
+                # a static container (e.g. of DynamicSequential) may still
+                # hold dynamic ops
+                if not isinstance(static, dynamic_mixin):
+                    traverse(static)
             else:
                 traverse(child)
 

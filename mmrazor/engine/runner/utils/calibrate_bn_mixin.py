@@ -35,6 +35,17 @@ class AverageMeter:
         self.avg = self.sum / self.count
 
 
+def _active_mask(module: _BatchNorm) -> torch.Tensor:
+    """Bool mask of the active channels of a dynamic BN."""
+    mask = module.get_dynamic_params()[-1] if hasattr(
+        module, 'get_dynamic_params') else None
+    if mask is None:
+        raise RuntimeError(
+            f'{type(module).__name__}: the recorded statistics do not match '
+            f'its {module.running_mean.numel()} channels')
+    return mask.to(module.running_mean.device)
+
+
 class CalibrateBNMixin:
     """Resets the running statistics of every BN layer to the exact mean and
     variance over ``calibrate_sample_num`` training samples.
@@ -114,8 +125,13 @@ class CalibrateBNMixin:
                 if world_size > 1:
                     all_reduce(mean, op='mean')
                     all_reduce(var, op='mean')
-                module.running_mean.copy_(mean)
-                module.running_var.copy_(var)
+                if mean.numel() == module.running_mean.numel():
+                    module.running_mean.copy_(mean)
+                    module.running_var.copy_(var)
+                else:
+                    # a dynamic BN of a subnet: its active channels
+                    module.running_mean[_active_mask(module)] = mean
+                    module.running_var[_active_mask(module)] = var
             del module.__batch_mean__
             del module.__batch_var__
             del module.__batch_size__

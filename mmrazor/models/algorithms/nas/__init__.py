@@ -2,3 +2,6 @@
 from .spos import SPOS
 
 __all__ = ['SPOS']
+from .bignas import BigNAS, BigNASDDP  # noqa: E402
+
+__all__ += ['BigNAS', 'BigNASDDP']

@@ -95,3 +95,19 @@ for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
               'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter'):
     _register(_name)(type(_name, (DynamicNormCounter, ), {}))
+for _name in ('BigNasConv2dCounter', 'OFAConv2dCounter'):
+    _register(_name)(type(_name, (DynamicConvCounter, ), {}))
+
+
+class InputResizerCounter(_DynamicCounterBase):
+    """Resizer FLOPs: one per output element when it resizes, else 0."""
+
+    @staticmethod
+    def add_count_hook(module: nn.Module, input: Any, output: Any) -> None:
+        if tuple(input[0].shape) != tuple(output.shape):
+            module.__flops__ += int(output.numel())
+        module.__params__ = 0
+
+
+for _name in ('InputResizerCounter', 'DynamicInputResizerCounter'):
+    _register(_name)(type(_name, (InputResizerCounter, ), {}))

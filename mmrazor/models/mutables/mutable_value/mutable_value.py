@@ -79,8 +79,9 @@ class MutableValue(BaseMutable, DerivedMethodMixin):
     @current_choice.setter
     def current_choice(self, choice: Any) -> Any:
         if choice not in self.choices:
-            raise ValueError(f'Expected choice in: {self.choices}, but got: '
-                             f'{choice}')
+            name = f'`{self.alias}`: ' if self.alias else ''
+            raise ValueError(f'{name}Expected choice in: {self.choices}, but '
+                             f'got: {choice}')
         self._current_choice = choice
 
     def fix_chosen(self, chosen: Any) -> None:
@@ -92,8 +93,9 @@ class MutableValue(BaseMutable, DerivedMethodMixin):
         if self.is_fixed:
             raise RuntimeError('MutableValue can not be fixed twice')
         if chosen not in self.choices:
-            raise ValueError(f'Chosen {chosen!r} is not one of the choices '
-                             f'{self.choices}')
+            name = f'`{self.alias}`: ' if self.alias else ''
+            raise ValueError(f'{name}Chosen {chosen!r} is not one of the '
+                             f'choices {self.choices}')
         self.current_choice = chosen
         self._value_list = [chosen]
         self.is_fixed = True

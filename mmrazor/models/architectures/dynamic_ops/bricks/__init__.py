@@ -18,3 +18,9 @@ __all__ = [
     'DynamicPatchEmbed', 'DynamicMultiheadAttention',
     'DynamicRelativePosition2D'
 ]
+from .dynamic_resizer import DynamicInputResizer  # noqa: E402
+
+__all__ += ['DynamicInputResizer']
+from .dynamic_conv import BigNasConv2d, OFAConv2d  # noqa: E402
+
+__all__ += ['BigNasConv2d', 'OFAConv2d']

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmrazor.registry import MODELS
-from ..mixins.dynamic_conv_mixins import DynamicConvMixin
+from ..mixins.dynamic_conv_mixins import (BigNasConvMixin, DynamicConvMixin,
+                                           OFAConvMixin)
 
 
 @MODELS.register_module()
@@ -83,3 +84,41 @@ class DynamicConv2dAdaptivePadding(DynamicConv2d):
             ])
         return F.conv2d(x, weight, bias, self.stride, self.padding,
                         self.dilation, groups)
+
+
+class _KernelSearchConv2d(DynamicConv2d):
+    """Common forward of the kernel-size searchable convolutions."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        weight, bias, groups = self.get_dynamic_params()
+        padding = self.get_dynamic_padding()
+        if self.padding_mode != 'zeros':
+            pad = [p for p in reversed(padding) for _ in range(2)]
+            x = F.pad(x, pad, mode=self.padding_mode)
+            padding = (0, 0)
+        return F.conv2d(x, weight, bias, self.stride, padding, self.dilation,
+                        groups)
+
+
+@MODELS.register_module()
+class BigNasConv2d(BigNasConvMixin, _KernelSearchConv2d):
+    """``nn.Conv2d`` with searchable channels and kernel size (BigNAS:
+    smaller kernels are the centre crop of the largest).
+
+    Example:
+        >>> from mmrazor.models.mutables import OneShotMutableValue
+        >>> conv = BigNasConv2d(8, 8, 5, padding=2, groups=8)
+        >>> conv.register_mutable_attr(
+        ...     'kernel_size', OneShotMutableValue([3, 5]))
+    """
+
+    accepted_mutable_attrs = {'in_channels', 'out_channels', 'kernel_size'}
+
+
+@MODELS.register_module()
+class OFAConv2d(OFAConvMixin, _KernelSearchConv2d):
+    """``nn.Conv2d`` with searchable channels and kernel size (Once-for-All:
+    smaller kernels are transformed centre crops, see
+    :class:`OFAConvMixin`)."""
+
+    accepted_mutable_attrs = {'in_channels', 'out_channels', 'kernel_size'}

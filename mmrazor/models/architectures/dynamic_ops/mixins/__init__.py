@@ -8,3 +8,9 @@ __all__ = [
     'DynamicMixin', 'DynamicChannelMixin', 'DynamicBatchNormMixin',
     'DynamicLinearMixin', 'DynamicConvMixin', 'DynamicLayerNormMixin'
 ]
+from .dynamic_resize_mixin import DynamicResizeMixin  # noqa: E402
+
+__all__ += ['DynamicResizeMixin']
+from .dynamic_conv_mixins import BigNasConvMixin, OFAConvMixin  # noqa
+
+__all__ += ['BigNasConvMixin', 'OFAConvMixin']

@@ -108,3 +108,148 @@ class DynamicConvMixin(DynamicChannelMixin):
                 op.bias.copy_(bias)
         op.train(self.training)
         return op
+
+
+class BigNasConvMixin(DynamicConvMixin):
+    """BigNAS convolution: channels and ``kernel_size`` are searchable.
+
+    A smaller kernel is the centre crop of the largest one and the padding
+    follows it ('same' padding: ``(k - 1) // 2 * dilation``), so every
+    kernel size keeps the output size.
+    """
+
+    accepted_mutable_attrs = {'in_channels', 'out_channels', 'kernel_size'}
+
+    def register_mutable_attr(self, attr: str, mutable) -> None:
+        """Register a mutable; a ``kernel_size`` mutable is checked
+        against the op's (max) kernel size.
+
+        Raises:
+            ValueError: A kernel-size choice is even, or larger than the
+                op's kernel, or of another parity.
+        """
+        if attr == 'kernel_size':
+            self._check_kernel_choices(mutable)
+        super().register_mutable_attr(attr, mutable)
+
+    def _check_kernel_choices(self, mutable) -> None:
+        max_k = self.kernel_size[0]
+        choices = list(getattr(mutable, 'choices', []))
+        name = getattr(mutable, 'alias', None) or 'kernel_size'
+        bad = [
+            k for k in choices if not isinstance(k, int) or k <= 0 or
+            k > max_k or (max_k - k) % 2 != 0
+        ]
+        if not choices or bad or self.kernel_size[0] != self.kernel_size[1]:
+            raise ValueError(
+                f'{type(self).__name__}: kernel-size mutable `{name}` has '
+                f'choices {choices}; allowed are odd sizes <= the op kernel '
+                f'size {max_k} (square kernel {tuple(self.kernel_size)}), '
+                f'i.e. {list(range(max_k % 2 or 2, max_k + 1, 2))}')
+
+    def get_dynamic_kernel_size(self) -> int:
+        """The active kernel size."""
+        mutable = self.get_mutable_attr('kernel_size')
+        if mutable is None:
+            return self.kernel_size[0]
+        k = mutable.current_choice
+        if k not in getattr(mutable, 'choices', [k]) or \
+                k > self.kernel_size[0]:
+            raise ValueError(
+                f'{type(self).__name__}: kernel size {k!r} of `'
+                f'{mutable.alias or "kernel_size"}` is not in '
+                f'{list(mutable.choices)}')
+        return int(k)
+
+    def get_dynamic_padding(self) -> Tuple[int, int]:
+        """'same' padding of the active kernel size."""
+        if self.get_mutable_attr('kernel_size') is None:
+            return tuple(self.padding)
+        k = self.get_dynamic_kernel_size()
+        return tuple((k - 1) // 2 * d for d in self.dilation)
+
+    def transform_kernel(self, weight: Tensor, kernel_size: int) -> Tensor:
+        """The ``kernel_size`` kernel of the (channel-sliced) ``weight``:
+        the centre crop."""
+        max_k = weight.shape[-1]
+        if kernel_size == max_k:
+            return weight
+        start = (max_k - kernel_size) // 2
+        end = start + kernel_size
+        return weight[:, :, start:end, start:end]
+
+    def get_dynamic_params(self) -> Tuple[Tensor, Optional[Tensor], int]:
+        """(weight, bias, groups) sliced by the channel masks and cropped to
+        the active kernel size."""
+        weight, bias, groups = super().get_dynamic_params()
+        if self.get_mutable_attr('kernel_size') is not None:
+            weight = self.transform_kernel(weight,
+                                           self.get_dynamic_kernel_size())
+        return weight, bias, groups
+
+    def _build_static(self, weight: Tensor, bias: Optional[Tensor],
+                      groups: int):
+        k = weight.shape[-1]
+        return self.static_op_factory(
+            in_channels=weight.shape[1] * groups,
+            out_channels=weight.shape[0],
+            kernel_size=k,
+            stride=self.stride,
+            padding=self.get_dynamic_padding(),
+            dilation=self.dilation,
+            groups=groups,
+            bias=bias is not None,
+            padding_mode=self.padding_mode)
+
+
+class OFAConvMixin(BigNasConvMixin):
+    """Once-for-All convolution: a smaller kernel is the centre crop of the
+    next larger one times a learned ``trans_matrix_{src}to{tar}`` (shape
+    ``(tar*tar, tar*tar)``, initialised to identity), applied
+    progressively from the largest kernel down.
+
+    The matrices are created when the ``kernel_size`` mutable is
+    registered (one per consecutive pair of its choices and the op's kernel
+    size).
+    """
+
+    def register_mutable_attr(self, attr: str, mutable) -> None:
+        """Register a mutable; a ``kernel_size`` mutable also creates the
+        transform matrices."""
+        super().register_mutable_attr(attr, mutable)
+        if attr == 'kernel_size':
+            self._register_trans_matrix(mutable)
+
+    def _register_trans_matrix(self, mutable) -> None:
+        sizes = sorted(set(list(mutable.choices) + [self.kernel_size[0]]),
+                       reverse=True)
+        names = []
+        for src, tar in zip(sizes[:-1], sizes[1:]):
+            name = f'trans_matrix_{src}to{tar}'
+            if name not in self._parameters:
+                self.register_parameter(
+                    name,
+                    torch.nn.Parameter(
+                        torch.eye(tar * tar, device=self.weight.device,
+                                  dtype=self.weight.dtype)))
+            names.append(name)
+        self._ks_set = sizes
+        self._trans_matrix_names = names
+
+    def transform_kernel(self, weight: Tensor, kernel_size: int) -> Tensor:
+        """Crop and transform ``weight`` progressively down to
+        ``kernel_size``."""
+        max_k = weight.shape[-1]
+        if kernel_size == max_k:
+            return weight
+        out = weight
+        for src, tar in zip(self._ks_set[:-1], self._ks_set[1:]):
+            if src <= kernel_size:
+                break
+            start = (src - tar) // 2
+            crop = out[:, :, start:start + tar, start:start + tar]
+            shape = crop.shape
+            flat = crop.reshape(-1, tar * tar)
+            matrix = getattr(self, f'trans_matrix_{src}to{tar}')
+            out = torch.nn.functional.linear(flat, matrix).view(shape)
+        return out
