@@ -75,9 +75,6 @@ def _expand_choice_fn(
 
 def _expand_mask_fn(mutable: BaseMutable,
                     expand_ratio: Union[int, float, BaseMutable]) -> Callable:
-    # the mask size is set at derivation: fixing a mutable ratio later
-    # (which narrows its choices) must not shrink the masks of the ops
-    max_ratio = _max_ratio(expand_ratio)
 
     # the max ratio at derivation time: fixing the ratio mutable later
     # (which narrows its choices) must not shrink the mask
