@@ -5,3 +5,6 @@ __all__ = ['SPOS']
 from .bignas import BigNAS, BigNASDDP  # noqa: E402
 
 __all__ += ['BigNAS', 'BigNASDDP']
+from .autoformer import Autoformer  # noqa: E402
+
+__all__ += ['Autoformer']

@@ -178,28 +178,29 @@ class AutoformerBackbone(BaseModule):
             truncated-normal linear layers (std 0.02).
     """
 
-    def __init__(self,
-                 arch_setting: Dict = dict(
-                     mlp_ratios=[3.0, 3.5, 4.0],
-                     num_heads=[8, 9, 10],
-                     depth=[14, 15, 16],
-                     embed_dims=[528, 576, 624]),
-                 img_size: int = 224,
-                 patch_size: int = 16,
-                 in_channels: int = 3,
-                 drop_rate: float = 0.,
-                 drop_path_rate: float = 0.1,
-                 qkv_bias: bool = True,
-                 relative_position: bool = True,
-                 max_relative_position: int = 14,
-                 head_dims: int = 64,
-                 conv_cfg: Optional[Dict] = None,
-                 norm_cfg: Dict = dict(type='mmrazor.DynamicLayerNorm'),
-                 act_cfg: Dict = dict(type='GELU'),
-                 use_final_norm: bool = True,
-                 init_cfg: Optional[Dict] = dict(
-                     type='TruncNormal', layer='Linear', std=.02,
-                     bias=0.)) -> None:
+    def __init__(
+        self,
+        arch_setting: Dict = dict(
+            mlp_ratios=[3.0, 3.5, 4.0],
+            num_heads=[8, 9, 10],
+            depth=[14, 15, 16],
+            embed_dims=[528, 576, 624]),
+        img_size: int = 224,
+        patch_size: int = 16,
+        in_channels: int = 3,
+        drop_rate: float = 0.,
+        drop_path_rate: float = 0.1,
+        qkv_bias: bool = True,
+        relative_position: bool = True,
+        max_relative_position: int = 14,
+        head_dims: int = 64,
+        conv_cfg: Optional[Dict] = None,
+        norm_cfg: Dict = dict(type='mmrazor.DynamicLayerNorm'),
+        act_cfg: Dict = dict(type='GELU'),
+        use_final_norm: bool = True,
+        init_cfg: Optional[Dict] = dict(
+            type='TruncNormal', layer='Linear', std=.02, bias=0.)
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         ranges = self._check_arch_setting(arch_setting)
         self.arch_setting = arch_setting

@@ -30,7 +30,7 @@ def relative_position_index(length: int, max_relative_position: int,
         tuple[Tensor, Tensor]: ``(index_v, index_h)``, both ``length x
         length`` long tensors.
     """
-    num_patches = length - 1
+    num_patches = int(length) - 1  # a traced length is a tensor
     side = int(round(num_patches**0.5))
     if side * side != num_patches:
         raise ValueError('relative positions need a square patch grid plus '
