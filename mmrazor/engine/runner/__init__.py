@@ -19,3 +19,4 @@ from .distill_val_loop import (
     SingleTeacherDistillValLoop)
 from .ite_prune_val_loop import ItePruneValLoop  # noqa: F401
 from .subnet_val_loop import SubnetValLoop  # noqa: F401,E402
+from .subnet_sampler_loop import GreedySamplerTrainLoop  # noqa: F401,E402
