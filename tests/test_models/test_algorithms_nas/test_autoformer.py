@@ -343,3 +343,32 @@ def test_subnet_b_matches_the_published_params_and_flops(subnet_b):
     assert abs(layers / 1e9 - 10.57) / 10.57 < 0.03
     products = by_op.get('matmul', 0) + by_op.get('einsum', 0)
     assert 0.05 < products / layers < 0.15
+
+
+@pytest.mark.slow
+def test_digits_configs_build_and_train(tmp_path):
+    """The digits chain: the supernet trains a step, the subnet config
+    builds the searched DIGITS_SUBNET.yaml as a static model."""
+    digits = osp.join(CFG_DIR, 'digits')
+    cfg = Config.fromfile(
+        osp.join(digits, 'autoformer-tiny_supernet_1xb32_digits.py'))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    assert isinstance(model, Autoformer)
+    from mmengine.optim import build_optim_wrapper
+    from mmpretrain.structures import DataSample
+    optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    data = dict(
+        inputs=[torch.randint(0, 256, (1, 16, 16), dtype=torch.uint8)] * 2,
+        data_samples=[DataSample().set_gt_label(i) for i in (1, 2)])
+    assert torch.isfinite(model.train_step(data, optim)['loss'])
+    cfg = Config.fromfile(
+        osp.join(digits, 'autoformer-tiny_subnet_1xb32_digits.py'))
+    cfg.model.pop('init_cfg')  # the supernet checkpoint of step 1
+    cfg.model.init_weight_from_supernet = False
+    subnet = MODELS.build(cfg.model)
+    assert not any(isinstance(m, DynamicMixin) for m in subnet.modules())
+    assert len(subnet.backbone.blocks) == 4
+    assert subnet.head.fc.in_features == 32
+    out = subnet(torch.rand(2, 1, 16, 16), mode='tensor')
+    assert out.shape == (2, 10)
