@@ -372,3 +372,49 @@ def test_digits_configs_build_and_train(tmp_path):
     assert subnet.head.fc.in_features == 32
     out = subnet(torch.rand(2, 1, 16, 16), mode='tensor')
     assert out.shape == (2, 10)
+
+
+@pytest.mark.slow
+def test_digits_search_under_a_params_budget(tmp_path):
+    """EvolutionSearchLoop on the Autoformer supernet (digits search
+    config, shortened): the best subnet meets the parameter budget and
+    loads through the subnet config."""
+    import yaml
+    from mmengine.runner import Runner
+
+    from mmrazor.models.task_modules import ResourceEstimator
+    from mmrazor.utils.cli import add_checkpoint_state_hook
+    digits = osp.join(CFG_DIR, 'digits')
+    cfg = Config.fromfile(
+        osp.join(digits, 'autoformer-tiny_search_1xb32_digits.py'))
+    cfg.work_dir = str(tmp_path)
+    cfg.train_cfg.update(
+        max_epochs=1,
+        num_candidates=4,
+        top_k=2,
+        num_mutation=1,
+        num_crossover=1,
+        constraints_range=dict(params=(0., 30.)))
+    cfg.train_cfg.dataloader.dataset.indices = 64
+    cfg.train_dataloader.dataset.indices = 64
+    cfg.val_dataloader.dataset.indices = 64
+    cfg.log_level = 'WARNING'
+    cfg.visualizer = dict(type='Visualizer', vis_backends=[])
+    add_checkpoint_state_hook(cfg)
+    torch.manual_seed(0)
+    Runner.from_cfg(cfg).train()
+    best_path = tmp_path / 'best_fix_subnet.yaml'
+    best = yaml.safe_load(open(best_path))
+    assert 'backbone.mutable_embed_dims' in best
+    sub_cfg = Config.fromfile(
+        osp.join(digits, 'autoformer-tiny_subnet_1xb32_digits.py'))
+    sub_cfg.model.pop('init_cfg')
+    sub_cfg.model.init_weight_from_supernet = False
+    sub_cfg.model.fix_subnet = str(best_path)
+    subnet = MODELS.build(sub_cfg.model)
+    params = ResourceEstimator(
+        input_shape=(1, 1, 16, 16),
+        units=dict(params='K')).estimate(subnet)['params']
+    assert params <= 30.
+    assert len(subnet.backbone.blocks) == \
+        best['backbone.mutable_depth']['chosen']
