@@ -72,6 +72,8 @@ class SubnetValLoop(ValLoop, CalibrateBNMixin):
         return list(kinds)
 
     def _set_subnet(self, kind: str) -> None:
+        if kind == 'fix':
+            return
         mutator = self.model.mutator
         if kind == 'max':
             mutator.set_max_choices()
@@ -79,7 +81,7 @@ class SubnetValLoop(ValLoop, CalibrateBNMixin):
             mutator.set_min_choices()
         elif kind.startswith('random'):
             mutator.set_choices(mutator.sample_choices())
-        elif kind != 'fix':
+        else:
             raise ValueError(f'SubnetValLoop: unknown sample kind {kind!r}')
 
     def run(self) -> Dict:
@@ -120,5 +122,7 @@ class SubnetValLoop(ValLoop, CalibrateBNMixin):
         if estimator is not None:
             architecture = getattr(self.model, 'architecture', self.model)
             resources = estimator.estimate(architecture)
+            if not resources.get('latency'):
+                resources.pop('latency', None)  # not measured
             metrics.update(resources)
         return metrics

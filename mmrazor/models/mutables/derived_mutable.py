@@ -389,6 +389,42 @@ class DerivedMutable(BaseMutable[CHOICE_TYPE, CHOICE_TYPE],
             'Setting `current_mask` of a DerivedMutable is not legal; '
             'change the masks of its source mutables instead.')
 
+    def _sources_state(self) -> Optional[tuple]:
+        """A hashable snapshot of the sources' choices, or None when a
+        source's state can not be snapshot cheaply."""
+        state = []
+        for m in self._source_mutables:
+            mask = getattr(m, 'mask', None)
+            if isinstance(mask, Tensor):
+                state.append((id(m), id(mask), mask._version))
+                continue
+            if hasattr(m, 'current_mask') or \
+                    not hasattr(m, '_current_choice'):
+                return None  # e.g. a container: no cheap snapshot
+            choice = m.current_choice
+            if isinstance(choice, list):
+                choice = tuple(choice)
+            state.append((id(m), choice))
+        return tuple(state)
+
+    def current_mask_and_prefix(self):
+        """``(bool mask, k)`` with ``k`` the prefix length when the mask
+        keeps exactly its first ``k`` channels (None otherwise); cached
+        while the sources' choices (channel mask versions, value choices)
+        do not change."""
+        state = self._sources_state()
+        cache = self.__dict__.get('_mask_prefix_cache')
+        if state is not None and cache is not None and cache[0] == state:
+            return cache[1], cache[2]
+        mask = self.current_mask
+        if mask.dtype != torch.bool:
+            mask = mask.bool()
+        k = int(mask.sum())
+        prefix = k if bool(mask[:k].all()) else None
+        if state is not None:
+            self.__dict__['_mask_prefix_cache'] = (state, mask, prefix)
+        return mask, prefix
+
     @property
     def activated_channels(self) -> int:
         """int: Number of activated channels (needs ``mask_fn``)."""

@@ -170,6 +170,8 @@ def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
     expected = list(dict.fromkeys(key for key, _ in todo))
     missing = [key for key in expected if key not in fix_mutable]
     unknown = [key for key in fix_mutable if key not in all_keys]
+    if unknown:
+        unknown = _drop_legacy_keys(model, unknown, fix_mutable)
     if missing or unknown:
         raise KeyError(
             f'The subnet does not match the model {type(model).__name__}: '
@@ -183,6 +185,22 @@ def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
                 mutable.fix_chosen(chosen)
             except (ValueError, TypeError) as e:
                 raise type(e)(f'subnet entry {key!r}: {e}') from e
+
+
+def _drop_legacy_keys(model: nn.Module, unknown: list,
+                      fix_mutable: FixMutable) -> list:
+    """Unknown keys that no module of ``model`` accepts as legacy keys.
+
+    A module may define ``accept_legacy_subnet_keys(keys, fix_mutable)``
+    returning the keys of published subnet files it knows to be without
+    effect (it logs them).
+    """
+    for module in model.modules():
+        accept = getattr(module, 'accept_legacy_subnet_keys', None)
+        if callable(accept) and unknown:
+            accepted = set(accept(list(unknown), fix_mutable))
+            unknown = [key for key in unknown if key not in accepted]
+    return unknown
 
 
 def _load_fix_subnet_by_mutator(model: nn.Module, mutator_cfg: Dict) -> None:

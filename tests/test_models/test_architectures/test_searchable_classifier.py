@@ -14,7 +14,7 @@ from mmrazor.models.architectures.necks import SqueezeMeanPoolingWithDropout
 from mmrazor.models.architectures.ops.input_resizer import InputResizer
 from mmrazor.models.mutables import OneShotMutableChannel, OneShotMutableValue
 from mmrazor.registry import MODELS
-from mmrazor.structures.subnet import export_fix_subnet, load_fix_subnet
+from mmrazor.structures.subnet import export_fix_subnet
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))

@@ -204,6 +204,12 @@ class BigNAS(BaseAlgorithm):
                 parsed, log_vars = self.parse_losses(losses)
             optim_wrapper.update_params(parsed)
             total_losses.update(add_prefix(log_vars, f'{kind}_subnet'))
+        # drop the recorded logits (they hold the graphs; a deep copy of the
+        # supernet, e.g. for export, must not see them)
+        for manager in (self.distiller.teacher_recorders,
+                        self.distiller.student_recorders):
+            for recorder in manager.recorders.values():
+                recorder.reset_data_buffer()
         return total_losses
 
 
@@ -214,7 +220,8 @@ class BigNASDDP(MMDistributedDataParallel):
     through the wrapper.
 
     Args:
-        device_ids (list[int], optional): Defaults to ``[LOCAL_RANK]``.
+        device_ids (list[int], optional): Defaults to ``[LOCAL_RANK]``
+            with CUDA, None (CPU) otherwise.
         **kwargs: ``MMDistributedDataParallel`` arguments.
     """
 
@@ -222,7 +229,7 @@ class BigNASDDP(MMDistributedDataParallel):
                  *,
                  device_ids: Optional[Union[List, int, torch.device]] = None,
                  **kwargs) -> None:
-        if device_ids is None:
+        if device_ids is None and torch.cuda.is_available():
             import os
             device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
         super().__init__(device_ids=device_ids, **kwargs)

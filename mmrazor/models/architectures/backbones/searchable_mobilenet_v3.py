@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """BigNAS / AttentiveNAS / Once-for-All MobileNetV3 supernet."""
 import copy
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmcv.cnn import ConvModule
@@ -473,6 +474,46 @@ class AttentiveMobileNetV3(BaseModule):
                 block.shortcut.conv,
                 in_mutable=in_mutable,
                 out_mutable=out_mutable)
+
+    def accept_legacy_subnet_keys(self, keys: List[str],
+                                  fix_mutable: Dict) -> List[str]:
+        """Keys of published OFA subnet files that have no effect here:
+        ``backbone.layers.{i}.{k}.expand_ratio_se`` of a block without SE
+        (with a valid expand ratio). They are accepted with a warning.
+
+        Args:
+            keys (list[str]): Subnet keys no mutable matches.
+            fix_mutable (dict): The subnet.
+
+        Returns:
+            list[str]: The accepted keys.
+        """
+        import re
+
+        from mmrazor.utils import print_log
+        accepted = []
+        for key in keys:
+            match = re.fullmatch(r'backbone\.layers\.(\d+)\.(\d+)\.'
+                                 r'expand_ratio_se', key)
+            if match is None or not self.fine_grained_mode:
+                continue
+            stage, block = int(match.group(1)), int(match.group(2))
+            if not 1 <= stage <= self.num_stages or \
+                    self.with_se_list[stage - 1] or \
+                    block >= max(self.num_blocks_list[stage - 1]):
+                continue
+            value = fix_mutable[key]
+            chosen = value.get('chosen') if isinstance(value, dict) else \
+                getattr(value, 'chosen', value)
+            if chosen in self.expand_ratio_list[stage - 1]:
+                accepted.append(key)
+        if accepted:
+            print_log(
+                'AttentiveMobileNetV3: ignoring subnet keys of blocks '
+                f'without SE (no effect): {accepted}',
+                logger='current',
+                level=logging.WARNING)
+        return accepted
 
     # forward ----------------------------------------------------------------
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:

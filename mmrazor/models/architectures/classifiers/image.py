@@ -45,8 +45,9 @@ class SearchableImageClassifier(ImageClassifier):
             ``input_sizes`` (default: the largest). The input is resized
             before the backbone.
         connect_head (dict, optional): ``{head_method: 'component.attr'}``,
-            e.g. ``dict(connect_with_backbone='backbone.last_mutable_channels')``
-            calls ``head.connect_with_backbone(backbone.last_mutable_channels)``.
+            e.g. ``dict(connect_with_backbone=
+            'backbone.last_mutable_channels')`` calls
+            ``head.connect_with_backbone(backbone.last_mutable_channels)``.
     """
 
     def __init__(self,

@@ -77,6 +77,21 @@ class MutableChannelContainer(BaseMutableChannel):
         return torch.cat(
             [m if m.device == device else m.to(device) for m in masks])
 
+    def current_mask_and_prefix(self):
+        """``(bool mask, k)`` with ``k`` the prefix length when the mask
+        keeps exactly its first ``k`` channels (None otherwise). A single
+        mutable spanning every channel answers itself (cached there)."""
+        self._fill_unregistered_range()
+        if len(self.mutable_channels) == 1:
+            (start, end), mutable = next(iter(self.mutable_channels.items()))
+            known = getattr(type(mutable), 'current_mask_and_prefix', None)
+            if known is not None and start == 0 and \
+                    end == self.num_channels:
+                return known(mutable)
+        mask = self.current_mask
+        k = int(mask.sum())
+        return mask, (k if bool(mask[:k].all()) else None)
+
     def register_mutable(self, mutable_channel: BaseMutableChannel, start: int,
                          end: int) -> None:
         """Register ``mutable_channel`` for channels ``[start, end)``.

@@ -52,12 +52,14 @@ class OneShotMutableChannel(SquentialMutableChannel):
         return random.choice(self.candidate_choices)
 
     def fix_chosen(self, chosen=None) -> None:
-        """Fix to ``chosen``, which must be one of the candidates.
+        """Fix to ``chosen``, which in 'number' mode must be one of the
+        candidates.
 
         Raises:
             ValueError: ``chosen`` is not a candidate.
         """
-        if chosen is not None and chosen not in self.candidate_choices:
+        if chosen is not None and self.choice_mode == 'number' and \
+                chosen not in self.candidate_choices:
             name = self.alias or type(self).__name__
             raise ValueError(f'{name}: chosen {chosen!r} is not one of the '
                              f'candidate choices {self.candidate_choices}')

@@ -75,6 +75,24 @@ class SquentialMutableChannel(SimpleMutableChannel):
                              'leftmost channels')
         self.current_choice = num
 
+    def current_mask_and_prefix(self):
+        """``(bool mask, k)`` where the mask keeps exactly its first ``k``
+        channels (``k`` None otherwise); cached until the mask buffer
+        changes (its version counter), so repeated calls cost no
+        reduction."""
+        mask_buffer = self.mask
+        cache = self.__dict__.get('_mask_prefix_cache')
+        if cache is not None and cache[0] is mask_buffer and \
+                cache[1] == mask_buffer._version:
+            return cache[2], cache[3]
+        mask = mask_buffer.bool()
+        k = int(mask.sum())
+        prefix = k if bool(mask[:k].all()) else None
+        self.__dict__['_mask_prefix_cache'] = (mask_buffer,
+                                               mask_buffer._version, mask,
+                                               prefix)
+        return mask, prefix
+
     def __rmul__(self, other) -> DerivedMutable:
         return self * other
 

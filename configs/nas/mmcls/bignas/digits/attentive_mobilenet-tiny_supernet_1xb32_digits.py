@@ -99,8 +99,20 @@ model_wrapper_cfg = dict(
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1),
-    dict(type='CosineAnnealingLR', T_max=19, by_epoch=True, begin=1, end=20)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=19,
+        by_epoch=True,
+        begin=1,
+        end=20,
+        convert_to_iter_based=True)
 ]
 train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=20)
 val_cfg = dict(type='mmrazor.SubnetValLoop', calibrate_sample_num=512)

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from mmrazor.registry import MODELS
 from ..mixins.dynamic_conv_mixins import (BigNasConvMixin, DynamicConvMixin,
-                                           OFAConvMixin)
+                                          OFAConvMixin)
 
 
 @MODELS.register_module()

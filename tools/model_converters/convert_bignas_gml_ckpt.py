@@ -1,0 +1,77 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Convert a GML BigNAS checkpoint to the MMRazor BigNAS layout.
+
+Renames ``model.`` to ``architecture.`` and the stage list ``blocks.{i}``
+(i = 0..6) to ``layer{i + 1}`` of ``AttentiveMobileNetV3``. Writes
+``<name>_latest.pth`` unless ``--inplace``.
+"""
+import argparse
+import os.path as osp
+import re
+import sys
+from collections import OrderedDict
+
+import torch
+
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
+
+_BLOCKS = re.compile(r'(^|\.)blocks\.(\d+)\.')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert a GML BigNAS checkpoint to MMRazor')
+    parser.add_argument('checkpoint', help='input checkpoint path')
+    parser.add_argument(
+        '--inplace', action='store_true', help='overwrite the input')
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def convert(state_dict: dict) -> OrderedDict:
+    """Rename the GML keys.
+
+    Raises:
+        ToolError: No ``model.`` key, or a stage index outside 0..6.
+    """
+    out = OrderedDict()
+    if not any(k.startswith('model.') for k in state_dict):
+        raise ToolError('no `model.*` key in the checkpoint: it is not a GML '
+                        'BigNAS checkpoint')
+    for key, value in state_dict.items():
+        new = 'architecture.' + key[len('model.'):] \
+            if key.startswith('model.') else key
+        match = _BLOCKS.search(new)
+        if match is not None:
+            idx = int(match.group(2))
+            if not 0 <= idx <= 6:
+                raise ToolError(f'{key}: stage index {idx} outside 0..6')
+            new = new[:match.start()] + match.group(1) + \
+                f'layer{idx + 1}.' + new[match.end():]
+        out[new] = value
+    return out
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(
+            f'checkpoint {args.checkpoint!r} does not exist')
+    from mmrazor.engine.runner.checkpoint import safe_torch_load
+    from mmrazor.utils import atomic_write
+    checkpoint = safe_torch_load(args.checkpoint, map_location='cpu')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    new_ckpt = dict(checkpoint) if 'state_dict' in checkpoint else {}
+    new_ckpt['state_dict'] = convert(state_dict)
+    out_path = args.checkpoint if args.inplace else \
+        osp.splitext(args.checkpoint)[0] + '_latest.pth'
+    atomic_write(out_path, lambda tmp: torch.save(new_ckpt, tmp))
+    print(f'saved {len(new_ckpt["state_dict"])} tensors to {out_path}')
+    return out_path
+
+
+if __name__ == '__main__':
+    run_tool(main)
