@@ -286,3 +286,23 @@ def test_expanded_mask_size_survives_fixing_the_ratio():
     mask = derived.current_mask
     assert mask.numel() == 32 and int(mask.sum()) == 24
     assert bool(mask[:24].all())
+
+
+def test_attention_converts_from_the_static_op():
+    torch.manual_seed(0)
+    static = MultiheadAttention(
+        embed_dims=16, num_heads=2, head_dims=8, max_relative_position=2)
+    static.eval()
+    dynamic = DynamicMultiheadAttention.convert_from(static)
+    assert isinstance(dynamic.rel_pos_embed_k, DynamicRelativePosition2D)
+    assert dynamic.w_qs.weight is static.w_qs.weight  # shared, not copied
+    x = _tokens(16)
+    torch.testing.assert_close(dynamic(x), static(x))
+    heads = OneShotMutableValue(value_list=[1, 2])
+    dynamic.register_mutable_attr('num_heads', heads)
+    dynamic.register_mutable_attr('q_embed_dims',
+                                  OneShotMutableChannel(8, [8]) * heads)
+    heads.fix_chosen(1)
+    small = dynamic.to_static_op()
+    assert small.num_heads == 1 and small.w_qs.out_features == 8
+    torch.testing.assert_close(small(x), dynamic(x))
