@@ -26,3 +26,4 @@ from .darts_loop import (
     DartsEpochBasedTrainLoop,  # noqa: F401
     DartsIterBasedTrainLoop)
 from .subnet_val_loop import SubnetValLoop  # noqa: F401,E402
+from .subnet_sampler_loop import GreedySamplerTrainLoop  # noqa: F401,E402

@@ -175,6 +175,13 @@ def _load_fix_subnet_by_mutable(model: nn.Module, fix_mutable: FixMutable,
         todo.append((_mutable_key(name, module, prefix,
                                   extra_prefix), module, name))
     all_keys = set(key for key, _, _ in todo)
+    # files written by MMRazor 1.x may also name derived mutables (e.g.
+    # AutoFormer's `middle_channels`); they follow their sources, so such
+    # entries are accepted and not applied
+    all_keys.update(
+        _mutable_key(name, module, prefix, extra_prefix)
+        for name, module in model.named_modules(remove_duplicate=False)
+        if isinstance(module, DerivedMutable))
     # routes drop the mutables of their unchosen edges (DARTS subnets list
     # only the chosen edges)
     dropped: list = []

@@ -11,3 +11,6 @@ __all__ += ['DSNAS', 'DSNASDDP']
 from .bignas import BigNAS, BigNASDDP  # noqa: E402
 
 __all__ += ['BigNAS', 'BigNASDDP']
+from .autoformer import Autoformer  # noqa: E402
+
+__all__ += ['Autoformer']

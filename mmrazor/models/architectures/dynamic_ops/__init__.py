@@ -7,3 +7,4 @@ from .head import _LAZY as _HEAD_LAZY  # noqa: E402
 
 # DynamicLinearClsHead (needs mmpretrain) resolves on first access
 __getattr__ = lazy_getattr(_HEAD_LAZY, __name__)
+from . import transformer_counters  # noqa: F401,E402

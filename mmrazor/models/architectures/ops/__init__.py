@@ -6,10 +6,12 @@ from .darts_series import (DartsDilConv, DartsPoolBN, DartsSepConv,
 from .efficientnet_series import ConvBnAct, DepthwiseSeparableConv
 from .mobilenet_series import MBBlock, ShortcutLayer
 from .shufflenet_series import ShuffleBlock, ShuffleXception
+from .transformer_series import MultiheadAttention, RelativePosition2D
 
 __all__ = [
     'BaseOP', 'Identity', 'ConvBnAct', 'DepthwiseSeparableConv', 'MBBlock',
-    'ShortcutLayer', 'ShuffleBlock', 'ShuffleXception'
+    'ShortcutLayer', 'ShuffleBlock', 'ShuffleXception', 'MultiheadAttention',
+    'RelativePosition2D'
 ]
 __all__ += [
     'DartsPoolBN', 'DartsDilConv', 'DartsSepConv', 'DartsSkipConnect',

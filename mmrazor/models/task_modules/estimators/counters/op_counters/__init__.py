@@ -13,6 +13,7 @@ from .norm_layer_counter import (BatchNorm1dCounter, BatchNorm2dCounter,
                                  LayerNormCounter)
 from .pooling_layer_counter import *  # noqa: F401,F403
 from .pooling_layer_counter import PoolCounter
+from .transformer_layer_counter import RelativePosition2DCounter
 from .upsample_layer_counter import UpsampleCounter
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     'LinearCounter', 'BatchNorm1dCounter', 'BatchNorm2dCounter',
     'BatchNorm3dCounter', 'BNCounter', 'GroupNormCounter',
     'InstanceNorm1dCounter', 'InstanceNorm2dCounter', 'InstanceNorm3dCounter',
-    'LayerNormCounter', 'UpsampleCounter', 'PoolCounter'
+    'LayerNormCounter', 'UpsampleCounter', 'PoolCounter',
+    'RelativePosition2DCounter'
 ]
