@@ -18,3 +18,6 @@ from .distill_val_loop import (
     SelfDistillValLoop,  # noqa: F401
     SingleTeacherDistillValLoop)
 from .ite_prune_val_loop import ItePruneValLoop  # noqa: F401
+from .slimmable_val_loop import SlimmableValLoop  # noqa: F401,E402
+from .autoslim_greedy_search_loop import \
+    AutoSlimGreedySearchLoop  # noqa: F401,E402

@@ -2,3 +2,6 @@
 from .spos import SPOS
 
 __all__ = ['SPOS']
+from .autoslim import AutoSlim, AutoSlimDDP  # noqa: E402
+
+__all__ += ['AutoSlim', 'AutoSlimDDP']

@@ -2,3 +2,7 @@
 from .ite_prune_algorithm import (
     ItePruneAlgorithm,  # noqa: F401
     ItePruneConfigManager)
+from .slimmable_network import (  # noqa: F401,E402
+    SlimmableNetwork, SlimmableNetworkDDP)
+
+__all__ = ['ItePruneAlgorithm', 'SlimmableNetwork', 'SlimmableNetworkDDP']

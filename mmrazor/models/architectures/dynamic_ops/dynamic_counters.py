@@ -95,3 +95,7 @@ for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
               'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter'):
     _register(_name)(type(_name, (DynamicNormCounter, ), {}))
+_register('SwitchableBatchNorm2dCounter')(
+    type('SwitchableBatchNorm2dCounter', (DynamicNormCounter, ), {}))
+_register('FuseConv2dCounter')(
+    type('FuseConv2dCounter', (DynamicConvCounter, ), {}))

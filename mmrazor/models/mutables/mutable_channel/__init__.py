@@ -8,6 +8,7 @@ from .simple_mutable_channel import SimpleMutableChannel
 from .units import (Channel, ChannelUnit, L1MutableChannelUnit,
                     MutableChannelUnit, OneShotMutableChannelUnit,
                     SequentialMutableChannelUnit)
+from .units import DCFFChannelUnit, SlimmableChannelUnit  # noqa: E402
 
 __all__ = [
     'BaseMutableChannel', 'MutableChannelContainer', 'OneShotMutableChannel',
@@ -16,3 +17,4 @@ __all__ = [
     'SequentialMutableChannelUnit', 'L1MutableChannelUnit',
     'OneShotMutableChannelUnit'
 ]
+__all__ += ['SlimmableChannelUnit', 'DCFFChannelUnit']

@@ -3,3 +3,6 @@ from .channel_mutator import ChannelMutator
 from .one_shot_channel_mutator import OneShotChannelMutator
 
 __all__ = ['ChannelMutator', 'OneShotChannelMutator']
+from .slimmable_channel_mutator import SlimmableChannelMutator  # noqa: E402
+
+__all__ += ['SlimmableChannelMutator']

@@ -13,3 +13,9 @@ __all__ = [
     'DynamicBatchNormXd', 'DynamicSyncBatchNorm', 'DynamicLayerNorm',
     'DynamicSequential', 'DynamicLayerNorm2d', 'DynamicGroupNorm'
 ]
+from .switchable_batch_norm import SwitchableBatchNorm2d  # noqa: E402
+
+__all__ += ['SwitchableBatchNorm2d']
+from .dynamic_fuse_conv import FuseConv2d  # noqa: E402
+
+__all__ += ['FuseConv2d']

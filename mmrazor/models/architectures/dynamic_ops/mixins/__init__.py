@@ -8,3 +8,6 @@ __all__ = [
     'DynamicMixin', 'DynamicChannelMixin', 'DynamicBatchNormMixin',
     'DynamicLinearMixin', 'DynamicConvMixin', 'DynamicLayerNormMixin'
 ]
+from .fuse_conv_mixin import FuseConvMixin  # noqa: E402
+
+__all__ += ['FuseConvMixin']
