@@ -179,7 +179,13 @@ def _load_fix_subnet_by_mutator(model: nn.Module, mutator_cfg: Dict) -> None:
             f'{sorted(mutator_cfg)}')
     cfg = copy.deepcopy(mutator_cfg)
     parse_cfg = dict(cfg.get('parse_cfg') or dict(type='Config'))
-    parse_cfg['from_cfg'] = True
+    units = (cfg['channel_unit_cfg'] or {}).get('units', {})
+    if isinstance(units, str) or all('channels' in unit
+                                     for unit in units.values()):
+        parse_cfg['from_cfg'] = True
+    # else: units without `channels` (e.g. the published DCFF
+    # fix_subnet.json) are found by the parser of `parse_cfg` and take
+    # their init_args and choice from the file
     cfg['parse_cfg'] = parse_cfg
     mutator = MODELS.build(cfg)
     mutator.prepare_from_supernet(model)

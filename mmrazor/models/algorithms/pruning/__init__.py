@@ -6,3 +6,6 @@ from .slimmable_network import (  # noqa: F401,E402
     SlimmableNetwork, SlimmableNetworkDDP)
 
 __all__ = ['ItePruneAlgorithm', 'SlimmableNetwork', 'SlimmableNetworkDDP']
+from .dcff import DCFF  # noqa: F401,E402
+
+__all__ += ['DCFF']

@@ -6,3 +6,6 @@ __all__ = ['ChannelMutator', 'OneShotChannelMutator']
 from .slimmable_channel_mutator import SlimmableChannelMutator  # noqa: E402
 
 __all__ += ['SlimmableChannelMutator']
+from .dcff_channel_mutator import DCFFChannelMutator  # noqa: E402
+
+__all__ += ['DCFFChannelMutator']

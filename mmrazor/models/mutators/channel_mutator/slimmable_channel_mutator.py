@@ -7,6 +7,7 @@ from torch import nn
 from mmrazor.models.mutables import SlimmableChannelUnit
 from mmrazor.registry import MODELS
 from .channel_mutator import ChannelMutator
+from .units_cfg_check import check_units_cfg_names
 
 
 @MODELS.register_module()
@@ -78,14 +79,7 @@ class SlimmableChannelMutator(ChannelMutator[SlimmableChannelUnit]):
                 (a channel config written for another model).
         """
         super().prepare_from_supernet(supernet)
-        known = {u.name for u in self.units}
-        unknown = [n for n in self.units_cfg if n not in known]
-        if unknown:
-            raise KeyError(
-                f'the slimmable channel config names {len(unknown)} units '
-                f'that {type(supernet).__name__} does not have, e.g. '
-                f'{unknown[:3]}; its units are, e.g. {sorted(known)[:3]}. '
-                'Was the config written for another model?')
+        check_units_cfg_names(self, supernet)
 
     @property
     def max_choices(self) -> Dict[str, Any]:
