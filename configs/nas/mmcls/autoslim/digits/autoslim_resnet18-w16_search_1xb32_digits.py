@@ -3,7 +3,7 @@
 # 8.80, the narrowest 0.58), scored on the validation split
 # with batch statistics (norm_training).
 #   python tools/test.py configs/nas/mmcls/autoslim/digits/<this>.py \
-#       work_dirs/autoslim_digits/epoch_12.pth \
+#       work_dirs/autoslim_digits/epoch_16.pth \
 #       --work-dir work_dirs/autoslim_digits_search
 # Writes FLOPS_{target}M.yaml per target, slimmable_config.json (the found
 # subnets as slimmable units) and latest.json (the search state; resume

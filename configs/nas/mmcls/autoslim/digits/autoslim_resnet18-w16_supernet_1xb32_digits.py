@@ -53,11 +53,17 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4),
     accumulative_counts=num_random_samples + 2)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1),
-    dict(type='CosineAnnealingLR', T_max=11, by_epoch=True, begin=1, end=12)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=15, by_epoch=True, begin=1, end=16)
 ]
 # the subnets are scored by the greedy search (step 2), not here
-train_cfg = dict(by_epoch=True, max_epochs=12, val_interval=100)
+train_cfg = dict(by_epoch=True, max_epochs=16, val_interval=100)
 val_cfg = None
 val_dataloader = None
 val_evaluator = None
@@ -65,4 +71,4 @@ search_dataloader = _base_.val_dataloader
 search_evaluator = _base_.val_evaluator
 
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=12, max_keep_ckpts=1))
+    checkpoint=dict(type='CheckpointHook', interval=16, max_keep_ckpts=1))
