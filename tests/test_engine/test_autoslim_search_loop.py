@@ -144,8 +144,7 @@ def test_killed_search_resumes_without_repeating(full_search, tmp_path):
     state = json.load(open(state_path))
     done_before_kill = state['num_evaluations']
     assert done_before_kill < full_search['evaluations']
-    runner = _runner(
-        full_search['cfg'], work, resume_from=str(state_path))
+    runner = _runner(full_search['cfg'], work, resume_from=str(state_path))
     counter = _count_evaluations(runner)
     runner.test()
     # no evaluation is repeated: together exactly the uninterrupted count

@@ -134,9 +134,8 @@ class AutoSlimGreedySearchLoop(TestLoop):
             raise KeyError(f'resume_from: {path} lacks {missing}')
         unknown = sorted(set(state['current_subnet']) ^ set(self.units))
         if unknown:
-            raise KeyError(
-                f'resume_from: {path} was written for other units: '
-                f'{unknown[:3]} differ from the model\'s')
+            raise KeyError(f'resume_from: {path} was written for other units: '
+                           f'{unknown[:3]} differ from the model\'s')
         for name, index in state['current_subnet'].items():
             num = len(self.units[name].candidate_choices)
             if not 0 <= index < num:
@@ -256,16 +255,14 @@ class AutoSlimGreedySearchLoop(TestLoop):
             for name, choice in self._choices(subnet).items()
         }
 
-    def _save_subnet_yaml(self, target: float, subnet: Dict[str,
-                                                              int]) -> None:
+    def _save_subnet_yaml(self, target: float, subnet: Dict[str, int]) -> None:
         if not is_main_process():
             return
         fix_subnet = convert_fix_subnet(self._channels(subnet))
         path = osp.join(self.runner.work_dir, f'FLOPS_{target:.2f}M.yaml')
         with atomic_open(path, 'w') as f:
             f.write(fileio.dump(fix_subnet, file_format='yaml'))
-        print_log(f'subnet for {target:.2f} MFLOPs saved to {path}',
-                  'current')
+        print_log(f'subnet for {target:.2f} MFLOPs saved to {path}', 'current')
 
     def _save_slimmable_config(self) -> None:
         if not is_main_process():
@@ -289,4 +286,3 @@ class AutoSlimGreedySearchLoop(TestLoop):
         path = osp.join(self.runner.work_dir, 'slimmable_config.json')
         with atomic_open(path, 'w') as f:
             json.dump(units, f, indent=4)
-

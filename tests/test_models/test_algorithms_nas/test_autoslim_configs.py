@@ -11,7 +11,7 @@ import pytest
 from mmengine.config import Config
 
 import mmrazor  # noqa: F401
-from mmrazor.models import AutoSlim, SlimmableNetwork
+from mmrazor.models import AutoSlim
 from mmrazor.models.architectures.dynamic_ops import (DynamicMixin,
                                                       SwitchableBatchNorm2d)
 from mmrazor.registry import MODELS
@@ -23,8 +23,11 @@ CONFIGS = sorted(
     glob.glob(osp.join(FOLDER, '*.py')) +
     glob.glob(osp.join(FOLDER, 'digits/*.py')))
 # subnet index: (MFLOPs, M params) of the README table
-TABLE = {'220M': (0, 220., 4.13), '320M': (1, 320., 5.77),
-         '530M': (2, 530., 6.5)}
+TABLE = {
+    '220M': (0, 220., 4.13),
+    '320M': (1, 320., 5.77),
+    '530M': (2, 530., 6.5)
+}
 
 
 def test_config_files():

@@ -19,8 +19,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmrazor.models import (DCFF, AutoSlim, AutoSlimDDP, SlimmableNetwork,
                             SlimmableNetworkDDP)
 from mmrazor.models.algorithms.pruning.dcff import dcff_temperature
-from mmrazor.models.architectures.dynamic_ops import (DynamicMixin,
-                                                      FuseConv2d,
+from mmrazor.models.architectures.dynamic_ops import (DynamicMixin, FuseConv2d,
                                                       SwitchableBatchNorm2d)
 from mmrazor.registry import MODELS
 
@@ -136,8 +135,8 @@ def test_autoslim_sandwich_train_step(autoslim):
     log_vars = autoslim.train_step(_data(), optim)
     assert set(log_vars) == {
         'max_subnet.loss', 'min_subnet.loss', 'min_subnet.loss_kl',
-        'random0_subnet.loss', 'random0_subnet.loss_kl',
-        'random1_subnet.loss', 'random1_subnet.loss_kl'
+        'random0_subnet.loss', 'random0_subnet.loss_kl', 'random1_subnet.loss',
+        'random1_subnet.loss_kl'
     }
     # one update per subnet, accumulated into one optimizer step
     assert len(calls) == 4
@@ -147,15 +146,13 @@ def test_autoslim_sandwich_train_step(autoslim):
     # the min subnet's loss is its hard loss plus the distillation loss
     assert float(log_vars['min_subnet.loss_kl'].detach()) >= 0
     autoslim.set_min_subnet()
-    assert all(
-        u.current_choice == 0.5 for u in autoslim.mutator.mutable_units)
+    assert all(u.current_choice == 0.5 for u in autoslim.mutator.mutable_units)
 
 
 def test_autoslim_norm_training(autoslim):
     autoslim.norm_training = True
     autoslim.eval()
-    bns = [m for m in autoslim.modules()
-           if isinstance(m, _BatchNorm)]
+    bns = [m for m in autoslim.modules() if isinstance(m, _BatchNorm)]
     assert bns and all(m.training for m in bns)
     autoslim.norm_training = False
     autoslim.eval()
@@ -215,7 +212,8 @@ def test_slimmable_bad_channel_configs(units_cfg):
     name = next(iter(units_cfg))
     wide = copy.deepcopy(units_cfg)
     wide[name]['init_args']['candidate_choices'] = [4, 99]
-    with pytest.raises(ValueError, match=re.escape(name) + r': .*\[99\] exceed'):
+    with pytest.raises(
+            ValueError, match=re.escape(name) + r': .*\[99\] exceed'):
         _slimmable(wide)
     ragged = copy.deepcopy(units_cfg)
     ragged[name]['init_args']['candidate_choices'] = [4]
@@ -351,7 +349,8 @@ def test_dcff_bad_fix_subnet(units_cfg, tmp_path):
     another model, is an error naming the unit and the numbers."""
     from mmrazor.structures.subnet import load_fix_subnet
     units = {
-        name: dict(
+        name:
+        dict(
             init_args=dict(
                 num_channels=cfg['init_args']['num_channels'],
                 choice_mode='number'),
@@ -368,11 +367,11 @@ def test_dcff_bad_fix_subnet(units_cfg, tmp_path):
     name = next(iter(units))
     wide = copy.deepcopy(fix)
     wide['channel_unit_cfg']['units'][name]['choice'] = 64
-    with pytest.raises(ValueError, match=re.escape(name) + ': choice 64 exceeds'):
+    with pytest.raises(
+            ValueError, match=re.escape(name) + ': choice 64 exceeds'):
         load_fix_subnet(MODELS.build(_arch()), wide, 'mutator')
     wider = copy.deepcopy(fix)
-    wider['channel_unit_cfg']['units'][name]['init_args'][
-        'num_channels'] = 32
+    wider['channel_unit_cfg']['units'][name]['init_args']['num_channels'] = 32
     with pytest.raises(ValueError, match=r'gives the unit 32 channels'):
         load_fix_subnet(MODELS.build(_arch()), wider, 'mutator')
     other = copy.deepcopy(fix)
@@ -382,3 +381,17 @@ def test_dcff_bad_fix_subnet(units_cfg, tmp_path):
     }
     with pytest.raises(KeyError, match='does not have'):
         load_fix_subnet(MODELS.build(_arch()), other, 'mutator')
+
+
+def test_divisor_that_cannot_be_met():
+    from mmrazor.models.mutables import DCFFChannelUnit, SlimmableChannelUnit
+    unit = DCFFChannelUnit(12, choice_mode='number', divisor=8)
+    with pytest.raises(
+            ValueError,
+            match='can not be made divisible by 8 '
+            r'within its 12 channels \(got 12\)'):
+        unit.current_choice = 10
+    unit.current_choice = 8
+    assert unit.current_choice == 8
+    with pytest.raises(ValueError, match='divisible by 8'):
+        SlimmableChannelUnit(12, candidate_choices=[8, 12], divisor=8)

@@ -57,8 +57,11 @@ def test_switchable_bn_errors_and_counter():
     mutable.current_choice = 4
     model = nn.Sequential(bn)
     flops, params = get_model_flops_params(
-        model, input_shape=(1, 4, 3, 3), print_per_layer_stat=False,
-        as_strings=False, units=None)
+        model,
+        input_shape=(1, 4, 3, 3),
+        print_per_layer_stat=False,
+        as_strings=False,
+        units=None)
     # counted once (the private BNs are not run as modules): affine BN is
     # two FLOPs per element and two parameters per kept channel
     assert flops == 2 * 4 * 9
@@ -93,8 +96,11 @@ def test_fuse_conv_fuses_filters_and_exports():
     assert torch.allclose(static(x), expected, atol=1e-5)
     # FLOPs of the fused (kept) filters only
     flops, _ = get_model_flops_params(
-        nn.Sequential(conv), input_shape=(1, 2, 5, 5),
-        print_per_layer_stat=False, as_strings=False, units=None)
+        nn.Sequential(conv),
+        input_shape=(1, 2, 5, 5),
+        print_per_layer_stat=False,
+        as_strings=False,
+        units=None)
     assert flops == (3 * 2 * 9 + 3) * 9
 
 

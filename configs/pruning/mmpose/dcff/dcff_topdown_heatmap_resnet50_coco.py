@@ -59,8 +59,7 @@ optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4))
 
 param_scheduler = [
     dict(
-        type='LinearLR', begin=0, end=500, start_factor=0.001,
-        by_epoch=False),
+        type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),
     dict(
         type='MultiStepLR',
         begin=0,
@@ -75,8 +74,7 @@ auto_scale_lr = dict(base_batch_size=512)
 default_hooks = dict(checkpoint=dict(save_best='coco/AP', rule='greater'))
 
 codec = dict(
-    type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
-    sigma=2)
+    type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
 
 architecture = dict(
     type='mmpose.TopdownPoseEstimator',

@@ -1,6 +1,5 @@
 _base_ = [
-    './pointrend_resnet50.py',
-    'mmseg::_base_/datasets/cityscapes.py',
+    './pointrend_resnet50.py', 'mmseg::_base_/datasets/cityscapes.py',
     'mmseg::_base_/schedules/schedule_160k.py',
     'mmseg::_base_/default_runtime.py'
 ]
@@ -55,7 +54,8 @@ target_pruning_ratio = {
     'backbone.layer4.2.conv2_(0, 512)_512': stage_ratio_4,
 }
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=160000, val_interval=8000)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=160000, val_interval=8000)
 param_scheduler = [
     dict(type='LinearLR', by_epoch=False, start_factor=0.1, begin=0, end=200),
     dict(

@@ -167,10 +167,7 @@ class AutoSlimDDP(MMDistributedDataParallel):
         **kwargs: Passed to ``MMDistributedDataParallel``.
     """
 
-    def __init__(self,
-                 *,
-                 device_ids: Optional[List] = None,
-                 **kwargs) -> None:
+    def __init__(self, *, device_ids: Optional[List] = None, **kwargs) -> None:
         if device_ids is None and torch.cuda.is_available():
             device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
         super().__init__(device_ids=device_ids, **kwargs)

@@ -5,7 +5,10 @@ from .ite_prune_algorithm import (
 from .slimmable_network import (  # noqa: F401,E402
     SlimmableNetwork, SlimmableNetworkDDP)
 
-__all__ = ['ItePruneAlgorithm', 'SlimmableNetwork', 'SlimmableNetworkDDP']
+__all__ = [
+    'ItePruneAlgorithm', 'ItePruneConfigManager', 'SlimmableNetwork',
+    'SlimmableNetworkDDP'
+]
 from .dcff import DCFF  # noqa: F401,E402
 
 __all__ += ['DCFF']

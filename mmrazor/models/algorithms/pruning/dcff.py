@@ -148,7 +148,8 @@ class DCFF(ItePruneAlgorithm):
                 self.mutator.calc_information(tau)
                 print_log(
                     f'DCFF: fused filters at iter {it} (temperature '
-                    f'{tau:.3g})', logger='current')
+                    f'{tau:.3g})',
+                    logger='current')
         # skip ItePruneAlgorithm.forward: the pruning is done above
         return super(ItePruneAlgorithm, self).forward(inputs, data_samples,
                                                       mode)

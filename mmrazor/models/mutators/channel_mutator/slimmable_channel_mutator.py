@@ -37,8 +37,8 @@ class SlimmableChannelMutator(ChannelMutator[SlimmableChannelUnit]):
                      tracer_type='BackwardTracer'),
                  init_cfg=None,
                  **kwargs) -> None:
-        super().__init__(channel_unit_cfg, parse_cfg, init_cfg=init_cfg,
-                         **kwargs)
+        super().__init__(
+            channel_unit_cfg, parse_cfg, init_cfg=init_cfg, **kwargs)
         self.subnets = self._prepare_subnets(self.units_cfg)
 
     @staticmethod

@@ -8,7 +8,7 @@ from mmrazor.registry import MODELS
 from ..mutable_channel_container import MutableChannelContainer
 from .mutable_channel_unit import default_dynamic_op_map
 from .sequential_mutable_channel_unit import SequentialMutableChannelUnit
-from .unit_checks import check_channels_fit
+from .unit_checks import check_channels_fit, check_divisible
 
 
 @MODELS.register_module()
@@ -31,8 +31,7 @@ class DCFFChannelUnit(SequentialMutableChannelUnit):
 
     def __init__(self,
                  num_channels: int,
-                 candidate_choices: Optional[List[Union[int,
-                                                        float]]] = None,
+                 candidate_choices: Optional[List[Union[int, float]]] = None,
                  choice_mode: str = 'ratio',
                  divisor: int = 1,
                  min_value: int = 1,
@@ -46,7 +45,8 @@ class DCFFChannelUnit(SequentialMutableChannelUnit):
             raise ValueError(
                 f'unit {self.name}: choice {choice} exceeds the unit\'s '
                 f'{self.num_channels} channels')
-        return super()._get_valid_int_choice(choice)
+        return check_divisible(self, choice,
+                               super()._get_valid_int_choice(choice))
 
     def prepare_for_pruning(self, model: nn.Module) -> None:
         """Use ``FuseConv2d`` for ``nn.Conv2d`` (other ops as the

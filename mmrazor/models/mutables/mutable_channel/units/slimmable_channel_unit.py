@@ -9,7 +9,8 @@ from ..mutable_channel_container import MutableChannelContainer
 from ..oneshot_mutable_channel import OneShotMutableChannel
 from .mutable_channel_unit import default_dynamic_op_map
 from .one_shot_mutable_channel_unit import OneShotMutableChannelUnit
-from .unit_checks import check_channels_fit, check_choices_fit
+from .unit_checks import (check_channels_fit, check_choices_fit,
+                          check_divisible)
 
 
 @MODELS.register_module()
@@ -44,16 +45,21 @@ class SlimmableChannelUnit(OneShotMutableChannelUnit):
             raise ValueError('SlimmableChannelUnit only supports '
                              f"choice_mode='number', got {choice_mode!r}")
         candidate_choices = list(candidate_choices) or [num_channels]
-        super().__init__(num_channels, candidate_choices, choice_mode,
-                         divisor, min_value, min_ratio)
+        super().__init__(num_channels, candidate_choices, choice_mode, divisor,
+                         min_value, min_ratio)
 
     def _create_mutable_channel(self):
         return OneShotMutableChannel(
             self.num_channels,
-            candidate_choices=sorted(
-                {self._get_valid_int_choice(c)
-                 for c in self.candidate_choices}),
+            candidate_choices=sorted({
+                self._get_valid_int_choice(c)
+                for c in self.candidate_choices
+            }),
             choice_mode='number')
+
+    def _get_valid_int_choice(self, choice: Union[int, float]) -> int:
+        return check_divisible(self, choice,
+                               super()._get_valid_int_choice(choice))
 
     def _prepare_choices(self) -> None:
         for c in self.candidate_choices:

@@ -56,3 +56,26 @@ def check_choices_fit(unit, choices: List[int], what: str) -> None:
         raise ValueError(
             f'unit {unit.name}: {what} {bad} exceed the unit\'s '
             f'{unit.num_channels} channels (valid: 1..{unit.num_channels})')
+
+
+def check_divisible(unit, choice, num: int) -> int:
+    """Check that ``num`` channels (``choice`` made divisible and clamped
+    to the unit) are a multiple of ``unit.divisor``.
+
+    Args:
+        unit (MutableChannelUnit): The unit (with ``divisor``).
+        choice (int | float): The requested choice.
+        num (int): The channel number it became.
+
+    Returns:
+        int: ``num``.
+
+    Raises:
+        ValueError: The divisor can not be met within the unit.
+    """
+    if unit.divisor > 1 and num % unit.divisor != 0:
+        raise ValueError(
+            f'unit {unit.name}: choice {choice} can not be made divisible '
+            f'by {unit.divisor} within its {unit.num_channels} channels '
+            f'(got {num})')
+    return num
