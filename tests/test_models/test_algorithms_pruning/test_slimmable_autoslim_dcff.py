@@ -112,13 +112,15 @@ def units_cfg(autoslim):
     }
 
 
-def _slimmable(units, **kwargs):
+def _slimmable(units, num_classes=3, **kwargs):
+    arch = _arch()
+    arch['head']['num_classes'] = num_classes
     return SlimmableNetwork(
         mutator=dict(
             type='SlimmableChannelMutator',
             channel_unit_cfg=dict(type='SlimmableChannelUnit', units=units),
             parse_cfg=PARSE),
-        architecture=_arch(),
+        architecture=arch,
         **kwargs)
 
 
@@ -395,3 +397,31 @@ def test_divisor_that_cannot_be_met():
     assert unit.current_choice == 8
     with pytest.raises(ValueError, match='divisible by 8'):
         SlimmableChannelUnit(12, candidate_choices=[8, 12], divisor=8)
+
+
+def test_slimmable_val_loop_through_a_runner(units_cfg, tmp_path):
+    """SlimmableValLoop validates every subnet (keys ``subnet_{i}.``)."""
+    from mmengine.runner import Runner
+    slim = _slimmable(units_cfg, num_classes=10)
+    runner = Runner(
+        model=slim,
+        work_dir=str(tmp_path),
+        val_dataloader=dict(
+            batch_size=90,
+            num_workers=0,
+            dataset=dict(
+                type='mmrazor.DigitsDataset',
+                split='val',
+                img_size=8,
+                channels=1,
+                pipeline=[dict(type='mmcls.PackClsInputs')]),
+            sampler=dict(type='DefaultSampler', shuffle=False)),
+        val_cfg=dict(type='mmrazor.SlimmableValLoop'),
+        val_evaluator=dict(type='mmcls.Accuracy', topk=(1, )),
+        log_level='WARNING',
+        default_scope='mmrazor')
+    metrics = runner.val()
+    assert set(metrics) == {
+        'subnet_0.accuracy/top1', 'subnet_1.accuracy/top1'
+    }
+    assert all(0 <= v <= 100 for v in metrics.values())
