@@ -110,8 +110,9 @@ def test_slimmable_subnets_match_the_table(name, slimmable):
 
 @pytest.mark.slow
 def test_digits_configs_build():
+    units = None
     for path in CONFIGS:
-        if '/digits/' not in path:
+        if '/digits/' not in path or 'slimmable' in path:
             continue
         cfg = Config.fromfile(path)
         model = MODELS.build(cfg.model)
@@ -120,3 +121,22 @@ def test_digits_configs_build():
         if 'search' in path:
             assert model.norm_training
             assert cfg.test_cfg.type == 'mmrazor.AutoSlimGreedySearchLoop'
+        # what the search writes to slimmable_config.json: two subnets
+        units = {
+            u.name:
+            dict(
+                init_args=dict(
+                    num_channels=u.num_channels,
+                    candidate_choices=[u.num_channels // 4, u.num_channels]),
+                choice=u.num_channels)
+            for u in model.mutator.mutable_units
+        }
+    cfg = Config.fromfile(
+        osp.join(FOLDER,
+                 'digits/autoslim_resnet18-w16_slimmable_1xb32_digits.py'))
+    assert cfg.model.mutator.channel_unit_cfg.units.endswith(
+        'slimmable_config.json')
+    cfg.model.mutator.channel_unit_cfg.units = units
+    model = MODELS.build(cfg.model)
+    assert len(model.mutator.subnets) == 2
+    assert cfg.val_cfg.type == 'mmrazor.SlimmableValLoop'
