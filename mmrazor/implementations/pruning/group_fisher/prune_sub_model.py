@@ -37,6 +37,21 @@ def _build_algorithm(algorithm: Union[Dict, BaseAlgorithm]) -> BaseAlgorithm:
     return model
 
 
+def _init_algorithm(model: BaseAlgorithm) -> None:
+    """Load the pruned checkpoint of ``init_cfg=Pretrained`` (weights and
+    masks; nothing else is initialised, so no upstream pretrained weights
+    are fetched), or run the usual ``init_weights``."""
+    init_cfg = model.init_cfg
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained' \
+            and 'prefix' not in init_cfg:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(
+            model, init_cfg['checkpoint'], map_location='cpu', strict=True)
+        model._is_init = True
+    else:
+        model.init_weights()
+
+
 def dump_fix_subnet(fix_subnet: Dict, work_dir: str) -> str:
     """Write ``{work_dir}/fix_subnet.json`` (``{unit_name: channels}``)."""
     path = osp.join(work_dir, 'fix_subnet.json')
@@ -73,7 +88,7 @@ def GroupFisherSubModel(algorithm: Union[Dict, BaseAlgorithm],
         raise ValueError('GroupFisherSubModel: divisor must be a positive '
                          f'int, got {divisor!r}')
     model = _build_algorithm(algorithm)
-    model.init_weights()
+    _init_algorithm(model)
     fix_subnet = {
         unit.name: int(unit.mutable_channel.activated_channels)
         for unit in model.mutator.mutable_units

@@ -150,8 +150,12 @@ class GroupFisherChannelUnit(L1MutableChannelUnit):
             if isinstance(m, nn.Conv2d):
                 weight, _, groups = m.get_dynamic_params()
                 positions = math.prod(out_shape[2:])
+                depthwise = m.groups > 1 and \
+                    m.groups == m.in_channels == m.out_channels
                 if channel.is_output_channel:
                     delta += weight[0].numel() * positions
+                elif depthwise:
+                    continue  # its input is its output: counted once
                 else:
                     per_group = weight.shape[0] // max(groups, 1)
                     delta += per_group * math.prod(weight.shape[2:]) * \
