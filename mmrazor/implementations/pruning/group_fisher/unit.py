@@ -17,6 +17,12 @@ from .ops import GroupFisherConv2d, GroupFisherLinear, GroupFisherMixin
 NORMALIZATION_TYPES = ('flops', 'act')
 
 
+def _active(module: nn.Module, attr: str, full: int) -> int:
+    """Number of kept channels of ``attr`` of a dynamic op."""
+    mask = module.get_mask(attr, full)
+    return full if mask is None else int(mask.sum())
+
+
 @MODELS.register_module()
 class GroupFisherChannelUnit(L1MutableChannelUnit):
     """A unit whose channels are ranked by their (group) Fisher
@@ -148,25 +154,28 @@ class GroupFisherChannelUnit(L1MutableChannelUnit):
                 continue
             out_shape = m.recorded_out_shape
             if isinstance(m, nn.Conv2d):
-                weight, _, groups = m.get_dynamic_params()
                 positions = math.prod(out_shape[2:])
+                kernel = math.prod(m.kernel_size)
                 depthwise = m.groups > 1 and \
                     m.groups == m.in_channels == m.out_channels
-                if channel.is_output_channel:
-                    delta += weight[0].numel() * positions
-                elif depthwise:
+                if depthwise:
+                    if channel.is_output_channel:
+                        delta += kernel * positions
                     continue  # its input is its output: counted once
+                if channel.is_output_channel:
+                    in_active = _active(m, 'in_channels', m.in_channels)
+                    delta += in_active // m.groups * kernel * positions
                 else:
-                    per_group = weight.shape[0] // max(groups, 1)
-                    delta += per_group * math.prod(weight.shape[2:]) * \
-                        positions * channel.expand_ratio
+                    out_active = _active(m, 'out_channels', m.out_channels)
+                    delta += out_active // m.groups * kernel * positions * \
+                        channel.expand_ratio
             else:
-                weight, _ = m.get_dynamic_params()
                 rows = math.prod(out_shape[1:-1])
                 if channel.is_output_channel:
-                    delta += weight.shape[1] * rows
+                    delta += _active(m, 'in_features', m.in_features) * rows
                 else:
-                    delta += weight.shape[0] * rows * channel.expand_ratio
+                    delta += _active(m, 'out_features', m.out_features) * \
+                        rows * channel.expand_ratio
         return float(delta)
 
     @property
