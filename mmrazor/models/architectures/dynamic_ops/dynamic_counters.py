@@ -93,5 +93,6 @@ _register('DynamicLinearCounter')(
 for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicBatchNorm3dCounter', 'DynamicBatchNormXdCounter',
               'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
-              'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter'):
+              'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter',
+              'DMCPBatchNorm2dCounter'):
     _register(_name)(type(_name, (DynamicNormCounter, ), {}))

@@ -8,11 +8,12 @@ from .simple_mutable_channel import SimpleMutableChannel
 from .units import (Channel, ChannelUnit, L1MutableChannelUnit,
                     MutableChannelUnit, OneShotMutableChannelUnit,
                     SequentialMutableChannelUnit)
+from .units import DMCPChannelUnit
 
 __all__ = [
     'BaseMutableChannel', 'MutableChannelContainer', 'OneShotMutableChannel',
     'SequentialMutableChannel', 'SquentialMutableChannel',
     'SimpleMutableChannel', 'Channel', 'ChannelUnit', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'L1MutableChannelUnit',
-    'OneShotMutableChannelUnit'
+    'OneShotMutableChannelUnit', 'DMCPChannelUnit'
 ]

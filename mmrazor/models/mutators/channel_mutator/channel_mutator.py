@@ -128,13 +128,18 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
                     tracer_type=parse_type,
                     demo_input=cfg.get('demo_input', (1, 3, 224, 224)))
             cfg['type'] = 'ChannelAnalyzer'
-            if parse_type == 'BackwardTracer':
-                from mmrazor.models.task_modules.tracer import backward_tracer
-                build_backward_channel_analyzer = \
-                    backward_tracer.build_backward_channel_analyzer
-                analyzer = build_backward_channel_analyzer(self.parse_cfg)
-            else:
-                analyzer = TASK_UTILS.build(cfg)
+            # the analysis types are mmrazor's, whatever the current scope
+            from mmengine.registry import DefaultScope
+            with DefaultScope.overwrite_default_scope('mmrazor'):
+                if parse_type == 'BackwardTracer':
+                    from mmrazor.models.task_modules.tracer import \
+                        backward_tracer
+                    build_backward_channel_analyzer = \
+                        backward_tracer.build_backward_channel_analyzer
+                    analyzer = build_backward_channel_analyzer(
+                        self.parse_cfg)
+                else:
+                    analyzer = TASK_UTILS.build(cfg)
             found = analyzer.analyze(model)
             self.analysis_report = getattr(found, 'report', None)
             units = []
