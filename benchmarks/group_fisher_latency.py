@@ -62,8 +62,7 @@ def flops_of(model, size):
     from mmrazor.models.task_modules.estimators.counters import \
         get_model_flops_params
     return get_model_flops_params(
-        Tensor(model), (1, 3, size, size), units=dict(flops=None,
-                                                      params=None))
+        Tensor(model), (1, 3, size, size), units=dict(flops=None, params=None))
 
 
 def group_fisher_prune(full, args):
@@ -179,10 +178,11 @@ def main():
             ta, tb = time_pair(ra, rb, iters)
         a, b = statistics.median(ta), statistics.median(tb)
         worst = max(worst, b / a)
-        print(f'| {bs} | {1e3 * a:.1f} ({1e3 * min(ta):.1f}-'
-              f'{1e3 * max(ta):.1f}) | {1e3 * b:.1f} ({1e3 * min(tb):.1f}-'
-              f'{1e3 * max(tb):.1f}) | {b / a:.2f} |',
-              flush=True)
+        print(
+            f'| {bs} | {1e3 * a:.1f} ({1e3 * min(ta):.1f}-'
+            f'{1e3 * max(ta):.1f}) | {1e3 * b:.1f} ({1e3 * min(tb):.1f}-'
+            f'{1e3 * max(tb):.1f}) | {b / a:.2f} |',
+            flush=True)
     print(f'ratio={worst:.2f}')
 
 

@@ -123,8 +123,7 @@ RUNNERS = _child('runner', MMENGINE_RUNNERS, _ENGINE)
 RUNNER_CONSTRUCTORS = _child('runner constructor',
                              MMENGINE_RUNNER_CONSTRUCTORS, _ENGINE)
 LOOPS = _child('loop', MMENGINE_LOOPS, _ENGINE)
-HOOKS = _child('hook', MMENGINE_HOOKS,
-               _ENGINE + ['mmrazor.implementations'])
+HOOKS = _child('hook', MMENGINE_HOOKS, _ENGINE + ['mmrazor.implementations'])
 
 # Registries For Data and the related
 DATASETS = _child('dataset', MMENGINE_DATASETS, _DATASETS)

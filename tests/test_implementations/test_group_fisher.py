@@ -56,7 +56,8 @@ def build_algorithm(interval=2, normalization_type='flops', **kwargs):
         mutator=dict(
             type='GroupFisherChannelMutator',
             parse_cfg=dict(
-                type='ChannelAnalyzer', tracer_type='FxTracer',
+                type='ChannelAnalyzer',
+                tracer_type='FxTracer',
                 demo_input=DEMO),
             channel_unit_cfg=dict(
                 type='GroupFisherChannelUnit',
@@ -129,12 +130,14 @@ def test_flops_delta_matches_counter():
     unit = unit_of(algo, 'conv2_(0, 16)_16')
     disabled = ['DynamicBatchNorm2dCounter']
     before, _ = get_model_flops_params(
-        arch, (1, 3, 8, 8), units=dict(flops=None, params=None),
+        arch, (1, 3, 8, 8),
+        units=dict(flops=None, params=None),
         disabled_counters=disabled)
     delta = unit.delta_flop_of_a_channel
     unit.prune_channel(5)
     after, _ = get_model_flops_params(
-        arch, (1, 3, 8, 8), units=dict(flops=None, params=None),
+        arch, (1, 3, 8, 8),
+        units=dict(flops=None, params=None),
         disabled_counters=disabled)
     # conv2: 8 inputs x 3x3 x 8x8 positions, the depthwise conv: 3x3 x 8x8
     assert delta == pytest.approx(8 * 9 * 64 + 9 * 64)
@@ -234,7 +237,8 @@ def test_sub_model_and_divisor(tmp_path):
         mutator=dict(
             type='GroupFisherChannelMutator',
             parse_cfg=dict(
-                type='ChannelAnalyzer', tracer_type='FxTracer',
+                type='ChannelAnalyzer',
+                tracer_type='FxTracer',
                 demo_input=DEMO)),
         init_cfg=dict(type='Pretrained', checkpoint=ckpt))
     x = torch.rand(2, 3, 8, 8)
@@ -298,8 +302,10 @@ def test_deploy_sub_model_and_bad_structures():
         GroupFisherDeploySubModel(
             Net(), fix_subnet={'conv2_(0, 16)_16': 20}, parse_cfg=parse_cfg)
     # a divisor that can not be met
-    with pytest.raises(ValueError, match=r'conv1_\(0, 8\)_8 keeps 5 of 8.*'
-                       r'divisor 16 needs 16 > 8'):
+    with pytest.raises(
+            ValueError,
+            match=r'conv1_\(0, 8\)_8 keeps 5 of 8.*'
+            r'divisor 16 needs 16 > 8'):
         GroupFisherDeploySubModel(
             Net(), fix_subnet=structure, divisor=16, parse_cfg=parse_cfg)
 
@@ -381,7 +387,8 @@ def test_configs_build(path):
 
 
 @pytest.mark.parametrize(
-    'path', _configs('mmpose/group_fisher/*.py'),
+    'path',
+    _configs('mmpose/group_fisher/*.py'),
     ids=lambda p: osp.basename(p))
 def test_mmpose_configs_name_the_package(path):
     from mmengine.config import Config

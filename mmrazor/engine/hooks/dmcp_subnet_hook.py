@@ -27,7 +27,8 @@ class DMCPSubnetHook(Hook):
 
     priority = 'VERY_LOW'
 
-    def __init__(self, subnet_sample_num: int = 10,
+    def __init__(self,
+                 subnet_sample_num: int = 10,
                  max_tries: int = 1000) -> None:
         self.subnet_sample_num = subnet_sample_num
         self.max_tries = max_tries
@@ -56,8 +57,8 @@ class DMCPSubnetHook(Hook):
             if abs(flops - target) > 0.05 * target:
                 continue
             if is_main_process():
-                self._dump(model,
-                           osp.join(out_dir, f'subnet_{found + 1}.json'))
+                self._dump(model, osp.join(out_dir,
+                                           f'subnet_{found + 1}.json'))
             print_log(
                 f'DMCP subnet {found + 1}: {flops:.2f} MFLOPs',
                 logger='current')

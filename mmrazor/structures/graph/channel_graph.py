@@ -272,8 +272,8 @@ class ChannelGraph:
         path = node.module_path or path
         rule = CHANNEL_RULES.module_rule(m)
         if isinstance(x, GroupedChannels):
-            if rule == 'pass' and isinstance(
-                    node.value, Tensor) and tuple(node.value.shape) == x.shape:
+            if rule == 'pass' and isinstance(node.value, Tensor) and tuple(
+                    node.value.shape) == x.shape:
                 return GroupedChannels(x.grid, x.gdim, x.shape, self.space)
             if rule == 'flatten':
                 return self._reshape(node, x)
@@ -294,8 +294,7 @@ class ChannelGraph:
         return self._linear(node, m, path, x)
 
     def _module_batch_norm(self, node, m, path: str, x) -> Any:
-        elems = self._input_elems(node, x, 1, m.num_features,
-                                  type(m).__name__)
+        elems = self._input_elems(node, x, 1, m.num_features, type(m).__name__)
         self._record(path, m, False, elems)
         self._record(path, m, True, elems)
         return self._ct(elems, 1, tuple(node.value.shape))
@@ -328,8 +327,7 @@ class ChannelGraph:
             self._record(path, m, False, elems)
             self._record(path, m, True, elems)
             return self._ct(elems,
-                            len(node.value.shape) - 1,
-                            tuple(node.value.shape))
+                            len(node.value.shape) - 1, tuple(node.value.shape))
         return self._unknown(node, 'LayerNorm over several dims')
 
     def _module_attention(self, node, m, path: str, x) -> Any:

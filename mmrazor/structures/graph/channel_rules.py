@@ -42,9 +42,8 @@ Rule = Union[str, Callable]
 MODULE_RULE_KINDS = ('conv', 'linear', 'batch_norm', 'layer_norm',
                      'group_norm', 'attention', 'pass', 'prelu', 'flatten',
                      'softmax', 'scale')
-FUNCTION_RULE_KINDS = ('pass', 'binary', 'reshape', 'permute', 'cat',
-                       'stack', 'split', 'reduce', 'softmax', 'expand', 'pad',
-                       'new')
+FUNCTION_RULE_KINDS = ('pass', 'binary', 'reshape', 'permute', 'cat', 'stack',
+                       'split', 'reduce', 'softmax', 'expand', 'pad', 'new')
 
 
 class ChannelRules:
@@ -139,8 +138,8 @@ CHANNEL_RULES.register_module(
      nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
      nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d,
      nn.Upsample, nn.UpsamplingBilinear2d, nn.UpsamplingNearest2d,
-     nn.ZeroPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d,
-     nn.ConstantPad2d), 'pass')
+     nn.ZeroPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d, nn.ConstantPad2d),
+    'pass')
 CHANNEL_RULES.register_module(nn.PReLU, 'prelu')
 CHANNEL_RULES.register_module(nn.Flatten, 'flatten')
 CHANNEL_RULES.register_module((nn.Softmax, nn.LogSoftmax), 'softmax')
@@ -148,22 +147,22 @@ CHANNEL_RULES.register_module_name('Scale', 'scale')  # mmcv Scale
 
 # ---------------------------------------------------------------- functions
 CHANNEL_RULES.register_function(
-    ('relu', 'relu_', 'relu6', 'sigmoid', 'sigmoid_', 'tanh', 'tanh_',
-     'gelu', 'silu', 'silu_', 'hardswish', 'hardswish_', 'hardsigmoid',
-     'hardtanh', 'hardtanh_', 'leaky_relu', 'leaky_relu_', 'elu', 'elu_',
-     'selu', 'celu', 'mish', 'softplus', 'dropout', 'dropout_', 'dropout1d',
-     'dropout2d', 'dropout3d', 'alpha_dropout', 'feature_alpha_dropout',
-     'contiguous', 'clone', 'float', 'half', 'double', 'to', 'detach', 'type',
-     'cpu', 'cuda', 'interpolate', 'upsample', 'upsample_bilinear',
-     'upsample_nearest', 'max_pool1d', 'max_pool2d', 'max_pool3d',
-     'avg_pool1d', 'avg_pool2d', 'avg_pool3d', 'adaptive_avg_pool1d',
-     'adaptive_avg_pool2d', 'adaptive_avg_pool3d', 'adaptive_max_pool1d',
-     'adaptive_max_pool2d', 'adaptive_max_pool3d', 'max_pool2d_with_indices',
-     'neg', 'exp', 'abs', 'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip', 'sign',
-     'log', 'sin', 'cos', 'erf', 'reciprocal', 'round', 'floor', 'ceil',
-     'relu6_', 'pow', 'square', 'requires_grad_', 'type_as', 'nan_to_num',
-     'masked_fill', 'identity', 'fill_', 'zero_', 'exp_', 'bernoulli_',
-     'floor_', 'stochastic_depth', 'drop_path'), 'pass')
+    ('relu', 'relu_', 'relu6', 'sigmoid', 'sigmoid_', 'tanh', 'tanh_', 'gelu',
+     'silu', 'silu_', 'hardswish', 'hardswish_', 'hardsigmoid', 'hardtanh',
+     'hardtanh_', 'leaky_relu', 'leaky_relu_', 'elu', 'elu_', 'selu', 'celu',
+     'mish', 'softplus', 'dropout', 'dropout_', 'dropout1d', 'dropout2d',
+     'dropout3d', 'alpha_dropout', 'feature_alpha_dropout', 'contiguous',
+     'clone', 'float', 'half', 'double', 'to', 'detach', 'type', 'cpu', 'cuda',
+     'interpolate', 'upsample', 'upsample_bilinear', 'upsample_nearest',
+     'max_pool1d', 'max_pool2d', 'max_pool3d', 'avg_pool1d', 'avg_pool2d',
+     'avg_pool3d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d',
+     'adaptive_avg_pool3d', 'adaptive_max_pool1d', 'adaptive_max_pool2d',
+     'adaptive_max_pool3d', 'max_pool2d_with_indices', 'neg', 'exp', 'abs',
+     'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip', 'sign', 'log', 'sin', 'cos',
+     'erf', 'reciprocal', 'round', 'floor', 'ceil', 'relu6_', 'pow', 'square',
+     'requires_grad_', 'type_as', 'nan_to_num', 'masked_fill', 'identity',
+     'fill_', 'zero_', 'exp_', 'bernoulli_', 'floor_', 'stochastic_depth',
+     'drop_path'), 'pass')
 CHANNEL_RULES.register_function(
     ('add', 'add_', 'iadd', 'sub', 'sub_', 'isub', 'rsub', 'mul', 'mul_',
      'imul', 'truediv', 'itruediv', 'div', 'div_', 'floordiv', 'maximum',
@@ -178,19 +177,18 @@ CHANNEL_RULES.register_function(('cat', 'concat', 'concatenate'), 'cat')
 CHANNEL_RULES.register_function('stack', 'stack')
 CHANNEL_RULES.register_function(
     ('chunk', 'split', 'tensor_split', 'split_with_sizes'), 'split')
-CHANNEL_RULES.register_function(
-    ('mean', 'sum', 'amax', 'amin', 'std', 'var', 'max', 'min', 'logsumexp',
-     'norm', 'prod'), 'reduce')
+CHANNEL_RULES.register_function(('mean', 'sum', 'amax', 'amin', 'std', 'var',
+                                 'max', 'min', 'logsumexp', 'norm', 'prod'),
+                                'reduce')
 CHANNEL_RULES.register_function(('softmax', 'log_softmax'), 'softmax')
 CHANNEL_RULES.register_function(
     ('expand', 'expand_as', 'repeat', 'broadcast_to'), 'expand')
 CHANNEL_RULES.register_function('pad', 'pad')
 CHANNEL_RULES.register_function(
     ('zeros_like', 'ones_like', 'empty_like', 'rand_like', 'randn_like',
-     'full_like', 'arange', 'zeros', 'ones', 'tensor', 'new_zeros',
-     'new_ones', 'new_full', 'new_empty', 'new_tensor'), 'new')
+     'full_like', 'arange', 'zeros', 'ones', 'tensor', 'new_zeros', 'new_ones',
+     'new_full', 'new_empty', 'new_tensor'), 'new')
 
 __all__ = [
-    'ChannelRules', 'CHANNEL_RULES', 'MODULE_RULE_KINDS',
-    'FUNCTION_RULE_KINDS'
+    'ChannelRules', 'CHANNEL_RULES', 'MODULE_RULE_KINDS', 'FUNCTION_RULE_KINDS'
 ]

@@ -64,8 +64,8 @@ def build_dmcp(**kwargs):
             parse_cfg=dict(
                 type='ChannelAnalyzer',
                 tracer_type='BackwardTracer',
-                demo_input=dict(type='BaseDemoInput',
-                                input_shape=(1, 3, 8, 8)))),
+                demo_input=dict(
+                    type='BaseDemoInput', input_shape=(1, 3, 8, 8)))),
         distiller=DISTILLER,
         arch_start_train=2,
         arch_train_freq=2,
@@ -167,8 +167,7 @@ def test_ddp_wrapper(tmp_path):
     try:
         algo = build_dmcp(arch_start_train=0, arch_train_freq=1)
         ddp = DMCPDDP(
-            module=algo, broadcast_buffers=False,
-            find_unused_parameters=True)
+            module=algo, broadcast_buffers=False, find_unused_parameters=True)
         log = ddp.train_step(batch(), optim(algo))
         assert 'arch.loss' in log and 'direct_subnet1.loss' in log
     finally:
@@ -184,9 +183,8 @@ def test_subnet_hook_writes_loadable_subnets(tmp_path):
     runner = SimpleNamespace(model=algo, work_dir=str(tmp_path))
     DMCPSubnetHook(subnet_sample_num=2).after_run(runner)
     files = sorted(glob.glob(str(tmp_path / 'model_sample' / '*.json')))
-    assert [osp.basename(f) for f in files] == [
-        'excepted_ch.json', 'subnet_1.json', 'subnet_2.json'
-    ]
+    assert [osp.basename(f) for f in files
+            ] == ['excepted_ch.json', 'subnet_1.json', 'subnet_2.json']
     subnet = json.load(open(files[1]))
     assert subnet['type'] == 'DMCPChannelMutator'
     from mmrazor.structures.subnet import load_fix_subnet

@@ -39,15 +39,18 @@ def test_structure_of_another_model(template):
     # with channels: the module names do not exist
     units['backbone.conv1_(0, 64)_64']['channels']['output_related'][0][
         'name'] = 'backbone.conv1'
-    with pytest.raises(KeyError, match=r'backbone.conv1_\(0, 64\)_64.*'
-                       'backbone.conv1 is not in'):
+    with pytest.raises(
+            KeyError,
+            match=r'backbone.conv1_\(0, 64\)_64.*'
+            'backbone.conv1 is not in'):
         load_fix_subnet(net(), cfg, 'mutator')
     # without channels: the analysis does not find the unit
     for unit in units.values():
         unit.pop('channels')
     cfg['parse_cfg'] = PARSE
-    with pytest.raises(KeyError, match=r'backbone.conv1_\(0, 64\)_64.*'
-                       'another model'):
+    with pytest.raises(
+            KeyError, match=r'backbone.conv1_\(0, 64\)_64.*'
+            'another model'):
         load_fix_subnet(net(), cfg, 'mutator')
 
 
@@ -55,11 +58,14 @@ def test_widths_beyond_the_layer(template):
     cfg = copy.deepcopy(template)
     unit = cfg['channel_unit_cfg']['units']['0_(0, 8)_8']
     unit['channels']['output_related'][0]['end'] = 16
-    with pytest.raises(ValueError, match=r'0_\(0, 8\)_8.*\(0, 16\) of 0 '
-                       'exceed its 8 output channels'):
+    with pytest.raises(
+            ValueError,
+            match=r'0_\(0, 8\)_8.*\(0, 16\) of 0 '
+            'exceed its 8 output channels'):
         load_fix_subnet(net(), cfg, 'mutator')
     cfg = copy.deepcopy(template)
     cfg['channel_unit_cfg']['units']['0_(0, 8)_8']['choice'] = 12
-    with pytest.raises(ValueError, match=r'0_\(0, 8\)_8.*keeps 12 channels.*'
-                       'has 8'):
+    with pytest.raises(
+            ValueError, match=r'0_\(0, 8\)_8.*keeps 12 channels.*'
+            'has 8'):
         load_fix_subnet(net(), cfg, 'mutator')

@@ -46,8 +46,7 @@ def analyze(model, tracer, **kwargs):
 
 @pytest.fixture
 def restore_rules():
-    saved = (dict(CHANNEL_RULES._module_types),
-             dict(CHANNEL_RULES._functions))
+    saved = (dict(CHANNEL_RULES._module_types), dict(CHANNEL_RULES._functions))
     yield
     CHANNEL_RULES._module_types.clear()
     CHANNEL_RULES._module_types.update(saved[0])

@@ -1,11 +1,12 @@
 #############################################################################
-"""Group Fisher pruning of RTMPose-s (aic-coco-256x192) (act normalisation): the finetune step.
+"""Group Fisher pruning of RTMPose-s (aic-coco-256x192) (act normalisation):
+the finetune step.
 Filled-in copy of configs/pruning/base/group_fisher/
 group_fisher_finetune_template.py.
 """
 
 _base_ = './group_fisher_prune_rtmpose-s_8xb256-420e_aic-coco-256x192.py'
-pruned_path = 'work_dirs/group_fisher_prune_rtmpose-s_8xb256-420e_aic-coco-256x192/flops_0.51.pth'
+pruned_path = 'work_dirs/group_fisher_prune_rtmpose-s_8xb256-420e_aic-coco-256x192/flops_0.51.pth'  # noqa: E501
 finetune_lr = 0.004
 ##############################################################################
 

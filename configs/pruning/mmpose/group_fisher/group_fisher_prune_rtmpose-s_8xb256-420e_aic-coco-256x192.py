@@ -1,11 +1,12 @@
 #############################################################################
-"""Group Fisher pruning of RTMPose-s (aic-coco-256x192) (act normalisation): the prune step.
+"""Group Fisher pruning of RTMPose-s (aic-coco-256x192) (act normalisation):
+the prune step.
 Filled-in copy of configs/pruning/base/group_fisher/
 group_fisher_prune_template.py (see it for the meaning of each argument).
 """
 
-_base_ = 'mmpose::body_2d_keypoint/rtmpose/coco/rtmpose-s_8xb256-420e_aic-coco-256x192.py'
-pretrained_path = 'https://download.openmmlab.com/mmpose/v1/projects/rtmpose/rtmpose-s_simcc-aic-coco_pt-aic-coco_420e-256x192-fcb2599b_20230126.pth'  # noqa
+_base_ = 'mmpose::body_2d_keypoint/rtmpose/coco/rtmpose-s_8xb256-420e_aic-coco-256x192.py'  # noqa: E501
+pretrained_path = 'https://download.openmmlab.com/mmpose/v1/projects/rtmpose/rtmpose-s_simcc-aic-coco_pt-aic-coco_420e-256x192-fcb2599b_20230126.pth'  # noqa: E501
 
 interval = 10
 normalization_type = 'act'

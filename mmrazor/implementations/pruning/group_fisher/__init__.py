@@ -12,7 +12,7 @@ from .unit import GroupFisherChannelUnit
 __all__ = [
     'GroupFisherAlgorithm', 'GroupFisherDDP', 'GroupFisherChannelMutator',
     'GroupFisherChannelUnit', 'GroupFisherConv2d', 'GroupFisherLinear',
-    'GroupFisherMixin', 'GroupFisherConv2dCounter',
-    'GroupFisherLinearCounter', 'PruningStructureHook', 'ResourceInfoHook',
-    'GroupFisherSubModel', 'GroupFisherDeploySubModel'
+    'GroupFisherMixin', 'GroupFisherConv2dCounter', 'GroupFisherLinearCounter',
+    'PruningStructureHook', 'ResourceInfoHook', 'GroupFisherSubModel',
+    'GroupFisherDeploySubModel'
 ]

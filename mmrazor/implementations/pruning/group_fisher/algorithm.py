@@ -84,11 +84,11 @@ class GroupFisherAlgorithm(BaseAlgorithm):
         ``interval`` steps)."""
         return self._train_step(data, optim_wrapper)
 
-    def _train_step(self,
-                    data: Union[dict, tuple, list],
-                    optim_wrapper: OptimWrapper,
-                    step: Optional[Callable] = None
-                    ) -> Dict[str, torch.Tensor]:
+    def _train_step(
+            self,
+            data: Union[dict, tuple, list],
+            optim_wrapper: OptimWrapper,
+            step: Optional[Callable] = None) -> Dict[str, torch.Tensor]:
         """The Group Fisher step around a plain training ``step``.
 
         Args:

@@ -44,7 +44,8 @@ class PruningStructureHook(Hook):
         if mutator is None:
             return {}
         return {
-            unit.name: f'{unit.mutable_channel.activated_channels}/'
+            unit.name:
+            f'{unit.mutable_channel.activated_channels}/'
             f'{unit.num_channels}'
             for unit in mutator.mutable_units
         }
@@ -148,8 +149,7 @@ class ResourceInfoHook(Hook):
             arch,
             input_shape=demo.input_shape,
             units=dict(flops=None, params=None),
-            input_constructor=lambda shape: demo.get_data(
-                arch, shape, False))
+            input_constructor=lambda shape: demo.get_data(arch, shape, False))
         return float(flops if self.resource_type == 'flops' else params)
 
     def before_train(self, runner) -> None:
@@ -160,8 +160,10 @@ class ResourceInfoHook(Hook):
             raise TypeError('ResourceInfoHook needs a pruning algorithm '
                             f'with a mutator, got {type(algorithm).__name__}')
         # the origin is the model with every channel kept
-        masks = [u.mutable_channel.current_mask.clone()
-                 for u in mutator.mutable_units]
+        masks = [
+            u.mutable_channel.current_mask.clone()
+            for u in mutator.mutable_units
+        ]
         for unit in mutator.mutable_units:
             unit.mutable_channel.current_choice = torch.ones(
                 unit.num_channels, dtype=torch.bool)
@@ -174,8 +176,7 @@ class ResourceInfoHook(Hook):
         current = self.resource(runner.model) / self.origin
         self.saved = [
             t for t in self.save_ckpt_thr
-            if osp.exists(self.ckpt_path(runner.work_dir, t))
-            and current <= t
+            if osp.exists(self.ckpt_path(runner.work_dir, t)) and current <= t
         ]
 
     def ckpt_path(self, work_dir: str, thr: float) -> str:
@@ -196,8 +197,8 @@ class ResourceInfoHook(Hook):
         ratio = current / self.origin if self.origin else 1.0
         runner.message_hub.update_scalar(f'train/{self.resource_type}',
                                          current)
-        runner.message_hub.update_scalar(
-            f'train/{self.resource_type}_ratio', ratio)
+        runner.message_hub.update_scalar(f'train/{self.resource_type}_ratio',
+                                         ratio)
         print_log(
             f'{self.resource_type}: {current:.4g} ({100 * ratio:.2f} % of '
             f'the original {self.origin:.4g})',
@@ -231,6 +232,6 @@ class ResourceInfoHook(Hook):
             ratio=float(ratio),
             iter=int(runner.iter + 1),
             epoch=int(runner.epoch))
-        atomic_write(path,
-                     lambda tmp: torch.save(dict(state_dict=state, meta=meta),
-                                            tmp))
+        atomic_write(
+            path,
+            lambda tmp: torch.save(dict(state_dict=state, meta=meta), tmp))

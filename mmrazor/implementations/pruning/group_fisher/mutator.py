@@ -26,8 +26,9 @@ class GroupFisherChannelMutator(ChannelMutator[GroupFisherChannelUnit]):
     """
 
     def __init__(self,
-                 channel_unit_cfg: Union[Dict, Type[GroupFisherChannelUnit]] =
-                 dict(type='GroupFisherChannelUnit'),
+                 channel_unit_cfg: Union[Dict,
+                                         Type[GroupFisherChannelUnit]] = dict(
+                                             type='GroupFisherChannelUnit'),
                  parse_cfg: Dict = dict(
                      _scope_='mmrazor',
                      type='ChannelAnalyzer',

@@ -67,9 +67,7 @@ class GroupFisherMixin:
         def hook(grad: Tensor) -> None:
             prod = saved * grad
             if prod.dim() > 2:
-                dims = [
-                    d for d in range(1, prod.dim()) if d != channel_dim
-                ]
+                dims = [d for d in range(1, prod.dim()) if d != channel_dim]
                 prod = prod.sum(dims)
             prod = prod.detach().float()
             if prod.shape[1] != full:

@@ -61,17 +61,15 @@ def _check_widths(mutator, structure: Dict, divisor: int) -> None:
 
 
 @MODELS.register_module()
-def GroupFisherDeploySubModel(
-    architecture: Union[Dict, nn.Module],
-    fix_subnet: Union[str, Dict],
-    divisor: int = 1,
-    parse_cfg: Dict = dict(
-        _scope_='mmrazor',
-        type='ChannelAnalyzer',
-        demo_input=(1, 3, 224, 224),
-        tracer_type='FxTracer'),
-    **kwargs
-) -> nn.Module:
+def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
+                              fix_subnet: Union[str, Dict],
+                              divisor: int = 1,
+                              parse_cfg: Dict = dict(
+                                  _scope_='mmrazor',
+                                  type='ChannelAnalyzer',
+                                  demo_input=(1, 3, 224, 224),
+                                  tracer_type='FxTracer'),
+                              **kwargs) -> nn.Module:
     """The static pruned architecture described by ``fix_subnet``.
 
     The units of ``architecture`` are found by ``parse_cfg``; each keeps

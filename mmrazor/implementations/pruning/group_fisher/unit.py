@@ -104,8 +104,7 @@ class GroupFisherChannelUnit(L1MutableChannelUnit):
     def has_fisher(self) -> bool:
         """Whether an input-related op records Fisher information."""
         return any(
-            isinstance(c.module, GroupFisherMixin)
-            for c in self.input_related)
+            isinstance(c.module, GroupFisherMixin) for c in self.input_related)
 
     @property
     def current_batch_fisher(self) -> Tensor:

@@ -176,8 +176,7 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
                         backward_tracer
                     build_backward_channel_analyzer = \
                         backward_tracer.build_backward_channel_analyzer
-                    analyzer = build_backward_channel_analyzer(
-                        self.parse_cfg)
+                    analyzer = build_backward_channel_analyzer(self.parse_cfg)
                 else:
                     analyzer = TASK_UTILS.build(cfg)
             found = analyzer.analyze(model)

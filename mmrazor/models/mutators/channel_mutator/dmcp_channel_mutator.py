@@ -80,10 +80,8 @@ class DMCPChannelMutator(ChannelMutator[DMCPChannelUnit]):
                 if isinstance(channel.module, DMCPBatchNorm2d):
                     channel.module.arch_binding = self._binding(i)
         root = getattr(supernet, 'backbone', supernet)
-        self._flops_modules = [
-            (name, m) for name, m in root.named_modules()
-            if isinstance(m, (nn.Conv2d, nn.Linear))
-        ]
+        self._flops_modules = [(name, m) for name, m in root.named_modules()
+                               if isinstance(m, (nn.Conv2d, nn.Linear))]
         for _, m in self._flops_modules:
             m.register_forward_hook(self._record_shape)
 
@@ -103,7 +101,8 @@ class DMCPChannelMutator(ChannelMutator[DMCPChannelUnit]):
             import markov_probs
         return markov_probs(self.arch_params[index])
 
-    def sample_subnet(self, mode: str = 'max',
+    def sample_subnet(self,
+                      mode: str = 'max',
                       arch_train: bool = False) -> Dict[str, int]:
         """Set the channels of every mutable unit.
 

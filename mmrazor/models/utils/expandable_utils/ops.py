@@ -92,8 +92,7 @@ class ExpandLinear:
     def expand_from(module: nn.Linear, in_inserts: Inserts,
                     out_inserts: Inserts, zero: bool) -> nn.Linear:
         fill = 0.0 if zero else float('nan')
-        weight = insert_channels(module.weight.detach(), 0, out_inserts,
-                                 fill)
+        weight = insert_channels(module.weight.detach(), 0, out_inserts, fill)
         weight = insert_channels(weight, 1, in_inserts, fill)
         new = type(module).__new__(type(module))
         new.__dict__.update(module.__dict__)
@@ -129,8 +128,8 @@ class ExpandableBatchNorm2d:
             new.bias = nn.Parameter(
                 insert_channels(module.bias.detach(), 0, inserts, 0.0))
         if module.running_mean is not None:
-            new.running_mean = insert_channels(module.running_mean, 0,
-                                               inserts, 0.0)
+            new.running_mean = insert_channels(module.running_mean, 0, inserts,
+                                               0.0)
             new.running_var = insert_channels(module.running_var, 0, inserts,
                                               1.0)
         new.num_features = module.num_features + _total(inserts)

@@ -14,8 +14,7 @@ DemoInput = Union[Sequence[int], Dict, None]
 
 
 def to_expandable_model(model: nn.Module,
-                        demo_input: DemoInput = None
-                        ) -> List[ExpandableUnit]:
+                        demo_input: DemoInput = None) -> List[ExpandableUnit]:
     """The channel units of a static ``model`` as :class:`ExpandableUnit`.
 
     The model is analysed (FX tracer) and not modified.
@@ -33,8 +32,7 @@ def to_expandable_model(model: nn.Module,
         _scope_='mmrazor',
         type='ChannelAnalyzer',
         tracer_type='FxTracer',
-        demo_input=demo_input if demo_input is not None else
-        (1, 3, 224, 224))
+        demo_input=demo_input if demo_input is not None else (1, 3, 224, 224))
     analyzer = TASK_UTILS.build(cfg)
     found = analyzer.analyze(model)
     units = []
@@ -74,8 +72,9 @@ def expand_static_model(model: nn.Module,
         NotImplementedError: A unit holds an op that can not be widened
             (the error names the unit and the op).
     """
-    plan: Dict[str, Dict[str, set]] = defaultdict(lambda: dict(
-        ins=set(), outs=set()))
+    plan: Dict[str,
+               Dict[str,
+                    set]] = defaultdict(lambda: dict(ins=set(), outs=set()))
     owner: Dict[str, str] = {}
     for unit in units:
         if unit.expand_num == 0:
@@ -94,8 +93,7 @@ def expand_static_model(model: nn.Module,
                 new = ExpandableConv2d.expand_from(module, ins, outs,
                                                    zero_weight)
             elif isinstance(module, nn.Linear):
-                new = ExpandLinear.expand_from(module, ins, outs,
-                                               zero_weight)
+                new = ExpandLinear.expand_from(module, ins, outs, zero_weight)
             elif isinstance(module, _BatchNorm):
                 new = ExpandableBatchNorm2d.expand_from(
                     module, sorted(set(ins) | set(outs)), zero_weight)
@@ -111,12 +109,12 @@ def expand_static_model(model: nn.Module,
     return model
 
 
-def make_channel_divisible(model: nn.Module,
-                           divisor: int,
-                           zero_weight: bool = True,
-                           demo_input: DemoInput = None,
-                           max_channels: Optional[Dict[str, int]] = None
-                           ) -> Dict[str, int]:
+def make_channel_divisible(
+        model: nn.Module,
+        divisor: int,
+        zero_weight: bool = True,
+        demo_input: DemoInput = None,
+        max_channels: Optional[Dict[str, int]] = None) -> Dict[str, int]:
     """Widen every channel unit of a static ``model`` to the next multiple
     of ``divisor``, in place.
 
@@ -143,8 +141,7 @@ def make_channel_divisible(model: nn.Module,
     """
     if isinstance(divisor, bool) or not isinstance(divisor, int) or \
             divisor <= 0:
-        raise ValueError(
-            f'divisor must be a positive int, got {divisor!r}')
+        raise ValueError(f'divisor must be a positive int, got {divisor!r}')
     units = to_expandable_model(model, demo_input)
     structure = {}
     for unit in units:

@@ -1,11 +1,12 @@
 #############################################################################
-"""Group Fisher pruning of MobileNetV2 on ImageNet (flops normalisation): the prune step.
+"""Group Fisher pruning of MobileNetV2 on ImageNet (flops normalisation): the
+prune step.
 Filled-in copy of configs/pruning/base/group_fisher/
 group_fisher_prune_template.py (see it for the meaning of each argument).
 """
 
 _base_ = 'mmcls::mobilenet_v2/mobilenet-v2_8xb32_in1k.py'
-pretrained_path = 'https://download.openmmlab.com/mmclassification/v0/mobilenet_v2/mobilenet_v2_batch256_imagenet_20200708-3b2dc3af.pth'  # noqa
+pretrained_path = 'https://download.openmmlab.com/mmclassification/v0/mobilenet_v2/mobilenet_v2_batch256_imagenet_20200708-3b2dc3af.pth'  # noqa: E501
 
 interval = 25
 normalization_type = 'flops'

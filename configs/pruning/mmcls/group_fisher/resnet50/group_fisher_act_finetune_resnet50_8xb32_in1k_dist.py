@@ -1,12 +1,13 @@
 #############################################################################
-"""Group Fisher pruning of ResNet-50 on ImageNet (act normalisation): the finetune step
+"""Group Fisher pruning of ResNet-50 on ImageNet (act normalisation): the
+finetune step
 with DIST knowledge distillation from the unpruned model.
 """
 
 _base_ = './group_fisher_act_prune_resnet50_8xb32_in1k.py'
-pruned_path = 'work_dirs/group_fisher_act_prune_resnet50_8xb32_in1k/flops_0.51.pth'
+pruned_path = 'work_dirs/group_fisher_act_prune_resnet50_8xb32_in1k/flops_0.51.pth'  # noqa: E501
 finetune_lr = 0.1
-teacher_ckpt = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa
+teacher_ckpt = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa: E501
 ##############################################################################
 
 algorithm = _base_.model
@@ -17,7 +18,7 @@ model = dict(
     _scope_='mmrazor',
     type='SingleTeacherDistill',
     architecture=dict(type='GroupFisherSubModel', algorithm=algorithm),
-    teacher=dict(cfg_path='mmcls::resnet/resnet50_8xb32_in1k.py', pretrained=False),
+    teacher=dict(cfg_path='mmcls::resnet/resnet50_8xb32_in1k.py', pretrained=False),  # noqa: E501
     teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='ConfigurableDistiller',

@@ -1,11 +1,12 @@
 #############################################################################
-"""Group Fisher pruning of ResNet-50 on ImageNet (flops normalisation): the finetune step.
+"""Group Fisher pruning of ResNet-50 on ImageNet (flops normalisation): the
+finetune step.
 Filled-in copy of configs/pruning/base/group_fisher/
 group_fisher_finetune_template.py.
 """
 
 _base_ = './group_fisher_flops_prune_resnet50_8xb32_in1k.py'
-pruned_path = 'work_dirs/group_fisher_flops_prune_resnet50_8xb32_in1k/flops_0.51.pth'
+pruned_path = 'work_dirs/group_fisher_flops_prune_resnet50_8xb32_in1k/flops_0.51.pth'  # noqa: E501
 finetune_lr = 0.1
 ##############################################################################
 

@@ -1,11 +1,12 @@
 #############################################################################
-"""Group Fisher pruning of ResNet-50 on ImageNet (flops normalisation): the prune step.
+"""Group Fisher pruning of ResNet-50 on ImageNet (flops normalisation): the
+prune step.
 Filled-in copy of configs/pruning/base/group_fisher/
 group_fisher_prune_template.py (see it for the meaning of each argument).
 """
 
 _base_ = 'mmcls::resnet/resnet50_8xb32_in1k.py'
-pretrained_path = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa
+pretrained_path = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa: E501
 
 interval = 25
 normalization_type = 'flops'

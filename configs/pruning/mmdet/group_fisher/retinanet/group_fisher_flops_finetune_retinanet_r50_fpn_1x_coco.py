@@ -1,11 +1,12 @@
 #############################################################################
-"""Group Fisher pruning of RetinaNet-R50-FPN on COCO (flops normalisation): the finetune step.
+"""Group Fisher pruning of RetinaNet-R50-FPN on COCO (flops normalisation): the
+finetune step.
 Filled-in copy of configs/pruning/base/group_fisher/
 group_fisher_finetune_template.py.
 """
 
 _base_ = './group_fisher_flops_prune_retinanet_r50_fpn_1x_coco.py'
-pruned_path = 'work_dirs/group_fisher_flops_prune_retinanet_r50_fpn_1x_coco/flops_0.50.pth'
+pruned_path = 'work_dirs/group_fisher_flops_prune_retinanet_r50_fpn_1x_coco/flops_0.50.pth'  # noqa: E501
 finetune_lr = 0.01
 ##############################################################################
 

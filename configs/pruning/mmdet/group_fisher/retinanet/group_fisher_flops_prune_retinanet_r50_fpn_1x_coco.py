@@ -1,11 +1,12 @@
 #############################################################################
-"""Group Fisher pruning of RetinaNet-R50-FPN on COCO (flops normalisation): the prune step.
+"""Group Fisher pruning of RetinaNet-R50-FPN on COCO (flops normalisation): the
+prune step.
 Filled-in copy of configs/pruning/base/group_fisher/
 group_fisher_prune_template.py (see it for the meaning of each argument).
 """
 
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
-pretrained_path = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_r50_fpn_1x_coco/retinanet_r50_fpn_1x_coco_20200130-c2398f9e.pth'  # noqa
+pretrained_path = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_r50_fpn_1x_coco/retinanet_r50_fpn_1x_coco_20200130-c2398f9e.pth'  # noqa: E501
 
 interval = 10
 normalization_type = 'flops'
