@@ -5,3 +5,4 @@ __all__ = ['CheckpointStateHook']
 from .stop_distillation_hook import StopDistillHook  # noqa: F401
 from .dump_subnet_hook import DumpSubnetHook  # noqa: F401
 from .estimate_resources_hook import EstimateResourcesHook  # noqa: F401
+from .dmcp_subnet_hook import DMCPSubnetHook  # noqa: F401

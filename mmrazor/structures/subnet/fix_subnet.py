@@ -180,13 +180,13 @@ def _load_fix_subnet_by_mutator(model: nn.Module, mutator_cfg: Dict) -> None:
     cfg = copy.deepcopy(mutator_cfg)
     parse_cfg = dict(cfg.get('parse_cfg') or dict(type='Config'))
     units = (cfg['channel_unit_cfg'] or {}).get('units', {})
-    if isinstance(units, str) or all('channels' in unit
-                                     for unit in units.values()):
+    if not isinstance(units, dict) or all('channels' in u
+                                          for u in units.values()):
         parse_cfg['from_cfg'] = True
-    # else: units without `channels` (e.g. the published DCFF
-    # fix_subnet.json) are found by the parser of `parse_cfg` and take
-    # their init_args and choice from the file
+    # else: the units are found by the parse_cfg analysis and their
+    # choices applied by name (structure files without channels)
     cfg['parse_cfg'] = parse_cfg
+    cfg.setdefault('_scope_', 'mmrazor')  # mutator types are mmrazor's
     mutator = MODELS.build(cfg)
     mutator.prepare_from_supernet(model)
     mutator.set_choices(mutator.current_choices)

@@ -93,7 +93,8 @@ _register('DynamicLinearCounter')(
 for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicBatchNorm3dCounter', 'DynamicBatchNormXdCounter',
               'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
-              'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter'):
+              'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter',
+              'DMCPBatchNorm2dCounter'):
     _register(_name)(type(_name, (DynamicNormCounter, ), {}))
 _register('SwitchableBatchNorm2dCounter')(
     type('SwitchableBatchNorm2dCounter', (DynamicNormCounter, ), {}))

@@ -8,6 +8,7 @@ from .simple_mutable_channel import SimpleMutableChannel
 from .units import (Channel, ChannelUnit, L1MutableChannelUnit,
                     MutableChannelUnit, OneShotMutableChannelUnit,
                     SequentialMutableChannelUnit)
+from .units import DMCPChannelUnit
 from .units import DCFFChannelUnit, SlimmableChannelUnit  # noqa: E402
 
 __all__ = [
@@ -15,6 +16,6 @@ __all__ = [
     'SequentialMutableChannel', 'SquentialMutableChannel',
     'SimpleMutableChannel', 'Channel', 'ChannelUnit', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'L1MutableChannelUnit',
-    'OneShotMutableChannelUnit'
+    'OneShotMutableChannelUnit', 'DMCPChannelUnit'
 ]
 __all__ += ['SlimmableChannelUnit', 'DCFFChannelUnit']

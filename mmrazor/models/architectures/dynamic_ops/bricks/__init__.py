@@ -1,4 +1,5 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .dmcp_batch_norm import DMCPBatchNorm2d
 from .dynamic_container import DynamicSequential
 from .dynamic_conv import DynamicConv2d, DynamicConv2dAdaptivePadding
 from .dynamic_linear import DynamicLinear
@@ -11,7 +12,8 @@ __all__ = [
     'DynamicConv2d', 'DynamicConv2dAdaptivePadding', 'DynamicLinear',
     'DynamicBatchNorm1d', 'DynamicBatchNorm2d', 'DynamicBatchNorm3d',
     'DynamicBatchNormXd', 'DynamicSyncBatchNorm', 'DynamicLayerNorm',
-    'DynamicSequential', 'DynamicLayerNorm2d', 'DynamicGroupNorm'
+    'DynamicSequential', 'DynamicLayerNorm2d', 'DynamicGroupNorm',
+    'DMCPBatchNorm2d'
 ]
 from .switchable_batch_norm import SwitchableBatchNorm2d  # noqa: E402
 
