@@ -1,5 +1,5 @@
 # The DMCP subnet of MobileNetV2 (DMCP_MBV2_100M.json) trained from scratch on
-ImageNet.
+# ImageNet.
 _base_ = ['mmcls::mobilenet_v2/mobilenet-v2_8xb32_in1k.py']
 
 model = dict(

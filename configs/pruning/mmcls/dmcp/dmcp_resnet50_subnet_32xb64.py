@@ -1,5 +1,5 @@
 # The DMCP subnet of ResNet-50 (DMCP_R50_2G.json) trained from scratch on
-ImageNet.
+# ImageNet.
 _base_ = ['mmcls::resnet/resnet50_8xb32_in1k.py']
 
 model = dict(

@@ -26,13 +26,19 @@ def _to_plain(cfg: Any) -> Any:
     return cfg
 
 
-def _check_choice_fits(unit: MutableChannelUnit, choice: Any) -> None:
-    """A channel-number choice must not exceed the unit's channels."""
+def _check_choice_fits(unit: MutableChannelUnit, choice: Any) -> Any:
+    """A channel-number choice above the unit's channels keeps them all,
+    with a warning naming the unit (published structure files, e.g.
+    ``DMCP_MBV2_100M.json``, hold such choices)."""
     if isinstance(choice, int) and not isinstance(choice, bool) and \
             choice > unit.num_channels:
-        raise ValueError(
+        import warnings
+        warnings.warn(
             f'unit {unit.name}: the choice keeps {choice} channels, but '
-            f'the unit has {unit.num_channels}')
+            f'the unit has {unit.num_channels}; all {unit.num_channels} '
+            'are kept')
+        return unit.num_channels
+    return choice
 
 
 def _check_channels_fit(model: nn.Module, unit_name: str,
@@ -143,8 +149,7 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
             unit.prepare_for_pruning(supernet)
             pending = getattr(unit, '_pending_choice', None)
             if pending is not None:
-                _check_choice_fits(unit, pending)
-                unit.current_choice = pending
+                unit.current_choice = _check_choice_fits(unit, pending)
         self.units = nn.ModuleList(units)
         self._name2unit = None
 
