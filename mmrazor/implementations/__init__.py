@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Unregistered implementation libraries.
+"""Algorithms implemented as self-contained libraries (registered in the
+mmrazor registries when imported).
 
 ``quantization.gptq`` is not imported here; import it explicitly.
 """

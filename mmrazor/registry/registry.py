@@ -37,7 +37,7 @@ from mmengine.registry import Registry, build_from_cfg
 
 from .build_errors import with_suggestions
 
-_MODELS = ['mmrazor.models']
+_MODELS = ['mmrazor.models', 'mmrazor.implementations']
 _ENGINE = ['mmrazor.engine']
 _DATASETS = ['mmrazor.datasets']
 
@@ -123,7 +123,7 @@ RUNNERS = _child('runner', MMENGINE_RUNNERS, _ENGINE)
 RUNNER_CONSTRUCTORS = _child('runner constructor',
                              MMENGINE_RUNNER_CONSTRUCTORS, _ENGINE)
 LOOPS = _child('loop', MMENGINE_LOOPS, _ENGINE)
-HOOKS = _child('hook', MMENGINE_HOOKS, _ENGINE)
+HOOKS = _child('hook', MMENGINE_HOOKS, _ENGINE + ['mmrazor.implementations'])
 
 # Registries For Data and the related
 DATASETS = _child('dataset', MMENGINE_DATASETS, _DATASETS)

@@ -2,10 +2,13 @@
 """Print the FLOPs and parameters of a model (pruned ones included).
 
     python tools/pruning/get_flops.py CONFIG [-H 224] [-W 224] [-C 3]
+        [--cfg-options key=value ...]
 """
 import argparse
 import os.path as osp
 import sys
+
+from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import build_model, load_config  # noqa: E402
@@ -17,6 +20,11 @@ def parse_args(argv=None):
     parser.add_argument('-H', type=int, default=224, help='input height')
     parser.add_argument('-W', type=int, default=224, help='input width')
     parser.add_argument('-C', type=int, default=3, help='input channels')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. model.fix_subnet=x.json')
     return parser.parse_args(argv)
 
 
@@ -26,7 +34,7 @@ def main(argv=None) -> dict:
 
     from mmrazor.models.algorithms import BaseAlgorithm
     from mmrazor.models.task_modules.estimators import ResourceEstimator
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     model = build_model(cfg)
     model.eval()
     arch = model.architecture if isinstance(model, BaseAlgorithm) else model

@@ -6,3 +6,4 @@ from .stop_distillation_hook import StopDistillHook  # noqa: F401
 from .dump_subnet_hook import DumpSubnetHook  # noqa: F401
 from .estimate_resources_hook import EstimateResourcesHook  # noqa: F401
 from .non_finite_loss_hook import NonFiniteLossHook  # noqa: F401
+from .dmcp_subnet_hook import DMCPSubnetHook  # noqa: F401

@@ -27,3 +27,6 @@ from .darts_loop import (
     DartsIterBasedTrainLoop)
 from .subnet_val_loop import SubnetValLoop  # noqa: F401,E402
 from .subnet_sampler_loop import GreedySamplerTrainLoop  # noqa: F401,E402
+from .slimmable_val_loop import SlimmableValLoop  # noqa: F401,E402
+from .autoslim_greedy_search_loop import \
+    AutoSlimGreedySearchLoop  # noqa: F401,E402

@@ -1,4 +1,4 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-from . import sparse_gpt
+from . import group_fisher, sparse_gpt
 
-__all__ = ['sparse_gpt']
+__all__ = ['group_fisher', 'sparse_gpt']

@@ -25,53 +25,17 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
+from .channel_rules import CHANNEL_RULES
 from .channel_tensor import EMPTY_IDS, ChannelSpace, ChannelTensor
 from .module_graph import ModuleGraph, ModuleNode
 
-_PASS_FUNCS = {
-    'relu', 'relu_', 'relu6', 'sigmoid', 'sigmoid_', 'tanh', 'tanh_', 'gelu',
-    'silu', 'silu_', 'hardswish', 'hardswish_', 'hardsigmoid', 'hardtanh',
-    'hardtanh_', 'leaky_relu', 'leaky_relu_', 'elu', 'elu_', 'selu', 'celu',
-    'mish', 'softplus', 'dropout', 'dropout_', 'dropout1d', 'dropout2d',
-    'dropout3d', 'alpha_dropout', 'feature_alpha_dropout', 'contiguous',
-    'clone', 'float', 'half', 'double', 'to', 'detach', 'type', 'cpu', 'cuda',
-    'interpolate', 'upsample', 'upsample_bilinear', 'upsample_nearest',
-    'max_pool1d', 'max_pool2d', 'max_pool3d', 'avg_pool1d', 'avg_pool2d',
-    'avg_pool3d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d',
-    'adaptive_avg_pool3d', 'adaptive_max_pool1d', 'adaptive_max_pool2d',
-    'adaptive_max_pool3d', 'max_pool2d_with_indices', 'neg', 'exp', 'abs',
-    'sqrt', 'rsqrt', 'clamp', 'clamp_', 'clip', 'sign', 'log', 'sin', 'cos',
-    'erf', 'reciprocal', 'round', 'floor', 'ceil', 'relu6_', 'pow', 'square',
-    'requires_grad_', 'type_as', 'nan_to_num', 'masked_fill', 'identity',
-    'fill_', 'zero_', 'exp_', 'bernoulli_', 'floor_', 'stochastic_depth',
-    'drop_path'
-}
-_BINARY_FUNCS = {
-    'add', 'add_', 'iadd', 'sub', 'sub_', 'isub', 'rsub', 'mul', 'mul_',
-    'imul', 'truediv', 'itruediv', 'div', 'div_', 'floordiv', 'maximum',
-    'minimum'
-}
-_RESHAPE_FUNCS = {
-    'view', 'reshape', 'flatten', 'squeeze', 'unsqueeze', 'squeeze_',
-    'unsqueeze_', 'view_as', 'reshape_as'
-}
-_REDUCE_FUNCS = {
-    'mean', 'sum', 'amax', 'amin', 'std', 'var', 'max', 'min', 'logsumexp',
-    'norm', 'prod'
-}
-_PASS_MODULES = (nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Sigmoid, nn.Tanh,
-                 nn.Hardswish, nn.Hardsigmoid, nn.Hardtanh, nn.LeakyReLU,
-                 nn.ELU, nn.SELU, nn.CELU, nn.Mish, nn.Softplus, nn.Dropout,
-                 nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
-                 nn.Identity, nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d,
-                 nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
-                 nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d,
-                 nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool1d,
-                 nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.Upsample,
-                 nn.UpsamplingBilinear2d, nn.UpsamplingNearest2d, nn.ZeroPad2d,
-                 nn.ReflectionPad2d, nn.ReplicationPad2d, nn.ConstantPad2d)
+# the name sets of the rule table (kept for the code that reads them)
+_PASS_FUNCS = CHANNEL_RULES.functions_of('pass')
+_BINARY_FUNCS = CHANNEL_RULES.functions_of('binary')
+_RESHAPE_FUNCS = CHANNEL_RULES.functions_of('reshape')
+_REDUCE_FUNCS = CHANNEL_RULES.functions_of('reduce')
+_PASS_MODULES = CHANNEL_RULES.module_types_of('pass')
 
 
 def _name(node: ModuleNode) -> str:
@@ -306,69 +270,88 @@ class ChannelGraph:
         x = self._get(node.args[0]) if node.args else None
         path = node.target if isinstance(node.target, str) else ''
         path = node.module_path or path
+        rule = CHANNEL_RULES.module_rule(m)
         if isinstance(x, GroupedChannels):
-            if isinstance(m, _PASS_MODULES) and isinstance(
-                    node.value, Tensor) and tuple(node.value.shape) == x.shape:
+            if rule == 'pass' and isinstance(node.value, Tensor) and tuple(
+                    node.value.shape) == x.shape:
                 return GroupedChannels(x.grid, x.gdim, x.shape, self.space)
-            if isinstance(m, nn.Flatten):
+            if rule == 'flatten':
                 return self._reshape(node, x)
             return self._unknown(
                 node, f'{type(m).__name__} on channels split over two dims')
-        if isinstance(m, nn.Conv2d):
-            return self._conv(node, m, path, x)
-        if isinstance(m, nn.Linear):
-            return self._linear(node, m, path, x)
-        if isinstance(m, _BatchNorm):
-            elems = self._input_elems(node, x, 1, m.num_features,
-                                      type(m).__name__)
-            self._record(path, m, False, elems)
-            self._record(path, m, True, elems)
-            return self._ct(elems, 1, tuple(node.value.shape))
-        if isinstance(m, nn.LayerNorm):
-            from mmrazor.models.architectures.dynamic_ops import (
-                DynamicLayerNorm, DynamicLayerNorm2d)
-            from mmrazor.models.architectures.dynamic_ops.bricks import \
-                dynamic_norm
-            layer_norm_2d_classes = dynamic_norm.layer_norm_2d_classes
-            dim = -1
-            if type(m) in (DynamicLayerNorm2d, ) + layer_norm_2d_classes():
-                # normalises dim 1 of (N, C, H, W) unless channel_last
-                fmt = node.kwargs.get(
-                    'data_format',
-                    node.args[1] if len(node.args) > 1 else 'channel_first')
-                dim = -1 if fmt == 'channel_last' else 1
-            elif type(m) not in (nn.LayerNorm, DynamicLayerNorm):
-                return self._unknown(
-                    node, f'unsupported LayerNorm subclass '
-                    f'{type(m).__name__} (may normalise another dim)')
-            if len(m.normalized_shape) == 1 and (dim == -1 or len(
-                    node.value.shape) == 4):
-                n = m.normalized_shape[0]
-                elems = self._input_elems(node, x, dim, n, 'LayerNorm')
-                if dim == 1:
-                    self._record(path, m, False, elems)
-                    self._record(path, m, True, elems)
-                    return self._ct(elems, 1, tuple(node.value.shape))
+        if rule is None:
+            return self._unknown(node,
+                                 f'unsupported module {type(m).__name__}')
+        if isinstance(rule, str):
+            return getattr(self, '_module_' + rule)(node, m, path, x)
+        return rule(self, node, m, path, x)
+
+    # module rules (see channel_rules.py)
+    def _module_conv(self, node, m, path: str, x) -> Any:
+        return self._conv(node, m, path, x)
+
+    def _module_linear(self, node, m, path: str, x) -> Any:
+        return self._linear(node, m, path, x)
+
+    def _module_batch_norm(self, node, m, path: str, x) -> Any:
+        elems = self._input_elems(node, x, 1, m.num_features, type(m).__name__)
+        self._record(path, m, False, elems)
+        self._record(path, m, True, elems)
+        return self._ct(elems, 1, tuple(node.value.shape))
+
+    def _module_layer_norm(self, node, m, path: str, x) -> Any:
+        from mmrazor.models.architectures.dynamic_ops import (
+            DynamicLayerNorm, DynamicLayerNorm2d)
+        from mmrazor.models.architectures.dynamic_ops.bricks import \
+            dynamic_norm
+        layer_norm_2d_classes = dynamic_norm.layer_norm_2d_classes
+        dim = -1
+        if type(m) in (DynamicLayerNorm2d, ) + layer_norm_2d_classes():
+            # normalises dim 1 of (N, C, H, W) unless channel_last
+            fmt = node.kwargs.get(
+                'data_format',
+                node.args[1] if len(node.args) > 1 else 'channel_first')
+            dim = -1 if fmt == 'channel_last' else 1
+        elif type(m) not in (nn.LayerNorm, DynamicLayerNorm):
+            return self._unknown(
+                node, f'unsupported LayerNorm subclass '
+                f'{type(m).__name__} (may normalise another dim)')
+        if len(m.normalized_shape) == 1 and (dim == -1
+                                             or len(node.value.shape) == 4):
+            n = m.normalized_shape[0]
+            elems = self._input_elems(node, x, dim, n, 'LayerNorm')
+            if dim == 1:
                 self._record(path, m, False, elems)
                 self._record(path, m, True, elems)
-                return self._ct(elems,
-                                len(node.value.shape) - 1,
-                                tuple(node.value.shape))
-            return self._unknown(node, 'LayerNorm over several dims')
-        if isinstance(m, nn.MultiheadAttention):
-            return self._attention(node, m)
-        if isinstance(m, nn.GroupNorm):
-            return self._group_norm(node, m, path, x)
-        if isinstance(m, _PASS_MODULES):
+                return self._ct(elems, 1, tuple(node.value.shape))
+            self._record(path, m, False, elems)
+            self._record(path, m, True, elems)
+            return self._ct(elems,
+                            len(node.value.shape) - 1, tuple(node.value.shape))
+        return self._unknown(node, 'LayerNorm over several dims')
+
+    def _module_attention(self, node, m, path: str, x) -> Any:
+        return self._attention(node, m)
+
+    def _module_group_norm(self, node, m, path: str, x) -> Any:
+        return self._group_norm(node, m, path, x)
+
+    def _module_pass(self, node, m, path: str, x) -> Any:
+        return self._pass(x, node.value, node)
+
+    def _module_prelu(self, node, m, path: str, x) -> Any:
+        if m.num_parameters == 1:
             return self._pass(x, node.value, node)
-        if isinstance(m, nn.PReLU) and m.num_parameters == 1:
-            return self._pass(x, node.value, node)
-        if isinstance(m, nn.Flatten):
-            return self._reshape(node, x)
-        if isinstance(m, (nn.Softmax, nn.LogSoftmax)):
-            return self._softmax(node, x, m.dim)
-        if type(m).__name__ == 'Scale' and \
-                sum(p.numel() for p in m.parameters()) <= 1:
+        return self._unknown(node, f'unsupported module {type(m).__name__}')
+
+    def _module_flatten(self, node, m, path: str, x) -> Any:
+        return self._reshape(node, x)
+
+    def _module_softmax(self, node, m, path: str, x) -> Any:
+        return self._softmax(node, x, m.dim)
+
+    def _module_scale(self, node, m, path: str, x) -> Any:
+        if sum(p.numel() for p in m.parameters()) <= 1:
             return self._pass(x, node.value, node)
         return self._unknown(node, f'unsupported module {type(m).__name__}')
 
@@ -463,46 +446,62 @@ class ChannelGraph:
             return self._getitem(node, x, args[1])
         if not _contains_tensor(value):
             return self._fresh_like(value, None)
-        if name in _PASS_FUNCS:
-            if name == 'pow' and len(args) > 1 and isinstance(
-                    args[1], ModuleNode):
-                return self._binary(node)
-            if x is None and not isinstance(args[0], ModuleNode):
-                return self._unknown(node, f'{name} on a non-tensor')
-            return self._pass(x, value, node)
-        if name in _BINARY_FUNCS:
+        rule = CHANNEL_RULES.function_rule(name)
+        if rule is None:
+            return self._unknown(node, f'unsupported op `{name}`')
+        if isinstance(rule, str):
+            return getattr(self, '_function_' + rule)(node, name, x)
+        return rule(self, node, name, x)
+
+    # function rules (see channel_rules.py)
+    def _function_pass(self, node, name: str, x) -> Any:
+        args = node.args
+        if name == 'pow' and len(args) > 1 and isinstance(args[1], ModuleNode):
             return self._binary(node)
-        if name in _RESHAPE_FUNCS:
-            return self._reshape(node, x)
-        if name in ('permute', 'transpose', 'transpose_', 't', 'swapaxes',
-                    'movedim'):
-            return self._permute(node, x, name)
-        if name in ('cat', 'concat', 'concatenate'):
-            return self._cat(node)
-        if name == 'stack':
-            return self._stack(node)
-        if name in ('chunk', 'split', 'tensor_split', 'split_with_sizes'):
-            return self._split(node, x)
-        if name in _REDUCE_FUNCS:
-            return self._reduce(node, x)
-        if name in ('softmax', 'log_softmax'):
-            dim = node.kwargs.get('dim', args[1] if len(args) > 1 else None)
-            return self._softmax(node, x, dim)
-        if name in ('expand', 'expand_as', 'repeat', 'broadcast_to'):
-            return self._expand(node, x)
-        if name == 'pad':
-            pad = node.kwargs.get('pad', args[1] if len(args) > 1 else ())
-            if isinstance(x, ChannelTensor) and x.dim is not None and \
-                    isinstance(pad, (list, tuple)) and \
-                    len(pad) // 2 <= len(x.shape) - 1 - x.dim:
-                return self._pass(x, value, node)
-            return self._unknown(node, 'pad touching the channel dim')
-        if name in ('zeros_like', 'ones_like', 'empty_like', 'rand_like',
-                    'randn_like', 'full_like', 'arange', 'zeros', 'ones',
-                    'tensor', 'new_zeros', 'new_ones', 'new_full', 'new_empty',
-                    'new_tensor'):
-            return self._fresh_like(value, f'{node.name}: new tensor')
-        return self._unknown(node, f'unsupported op `{name}`')
+        if x is None and not isinstance(args[0], ModuleNode):
+            return self._unknown(node, f'{name} on a non-tensor')
+        return self._pass(x, node.value, node)
+
+    def _function_binary(self, node, name: str, x) -> Any:
+        return self._binary(node)
+
+    def _function_reshape(self, node, name: str, x) -> Any:
+        return self._reshape(node, x)
+
+    def _function_permute(self, node, name: str, x) -> Any:
+        return self._permute(node, x, name)
+
+    def _function_cat(self, node, name: str, x) -> Any:
+        return self._cat(node)
+
+    def _function_stack(self, node, name: str, x) -> Any:
+        return self._stack(node)
+
+    def _function_split(self, node, name: str, x) -> Any:
+        return self._split(node, x)
+
+    def _function_reduce(self, node, name: str, x) -> Any:
+        return self._reduce(node, x)
+
+    def _function_softmax(self, node, name: str, x) -> Any:
+        args = node.args
+        dim = node.kwargs.get('dim', args[1] if len(args) > 1 else None)
+        return self._softmax(node, x, dim)
+
+    def _function_expand(self, node, name: str, x) -> Any:
+        return self._expand(node, x)
+
+    def _function_pad(self, node, name: str, x) -> Any:
+        args = node.args
+        pad = node.kwargs.get('pad', args[1] if len(args) > 1 else ())
+        if isinstance(x, ChannelTensor) and x.dim is not None and \
+                isinstance(pad, (list, tuple)) and \
+                len(pad) // 2 <= len(x.shape) - 1 - x.dim:
+            return self._pass(x, node.value, node)
+        return self._unknown(node, 'pad touching the channel dim')
+
+    def _function_new(self, node, name: str, x) -> Any:
+        return self._fresh_like(node.value, f'{node.name}: new tensor')
 
     def _getitem(self, node, x, idx) -> Any:
         value = node.value

@@ -240,8 +240,14 @@ def _load_fix_subnet_by_mutator(model: nn.Module, mutator_cfg: Dict) -> None:
             f'{sorted(mutator_cfg)}')
     cfg = copy.deepcopy(mutator_cfg)
     parse_cfg = dict(cfg.get('parse_cfg') or dict(type='Config'))
-    parse_cfg['from_cfg'] = True
+    units = (cfg['channel_unit_cfg'] or {}).get('units', {})
+    if not isinstance(units, dict) or all('channels' in u
+                                          for u in units.values()):
+        parse_cfg['from_cfg'] = True
+    # else: the units are found by the parse_cfg analysis and their
+    # choices applied by name (structure files without channels)
     cfg['parse_cfg'] = parse_cfg
+    cfg.setdefault('_scope_', 'mmrazor')  # mutator types are mmrazor's
     mutator = MODELS.build(cfg)
     mutator.prepare_from_supernet(model)
     mutator.set_choices(mutator.current_choices)

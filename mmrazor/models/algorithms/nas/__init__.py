@@ -14,3 +14,6 @@ __all__ += ['BigNAS', 'BigNASDDP']
 from .autoformer import Autoformer  # noqa: E402
 
 __all__ += ['Autoformer']
+from .autoslim import AutoSlim, AutoSlimDDP  # noqa: E402
+
+__all__ += ['AutoSlim', 'AutoSlimDDP']

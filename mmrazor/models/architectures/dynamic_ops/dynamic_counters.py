@@ -100,7 +100,8 @@ _register('DynamicLinearCounter')(
 for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicBatchNorm3dCounter', 'DynamicBatchNormXdCounter',
               'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
-              'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter'):
+              'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter',
+              'DMCPBatchNorm2dCounter'):
     _register(_name)(type(_name, (DynamicNormCounter, ), {}))
 for _name in ('BigNasConv2dCounter', 'OFAConv2dCounter'):
     _register(_name)(type(_name, (DynamicConvCounter, ), {}))
@@ -118,3 +119,7 @@ class InputResizerCounter(_DynamicCounterBase):
 
 for _name in ('InputResizerCounter', 'DynamicInputResizerCounter'):
     _register(_name)(type(_name, (InputResizerCounter, ), {}))
+_register('SwitchableBatchNorm2dCounter')(
+    type('SwitchableBatchNorm2dCounter', (DynamicNormCounter, ), {}))
+_register('FuseConv2dCounter')(
+    type('FuseConv2dCounter', (DynamicConvCounter, ), {}))

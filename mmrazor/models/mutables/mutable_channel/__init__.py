@@ -8,11 +8,14 @@ from .simple_mutable_channel import SimpleMutableChannel
 from .units import (Channel, ChannelUnit, L1MutableChannelUnit,
                     MutableChannelUnit, OneShotMutableChannelUnit,
                     SequentialMutableChannelUnit)
+from .units import DMCPChannelUnit
+from .units import DCFFChannelUnit, SlimmableChannelUnit  # noqa: E402
 
 __all__ = [
     'BaseMutableChannel', 'MutableChannelContainer', 'OneShotMutableChannel',
     'SequentialMutableChannel', 'SquentialMutableChannel',
     'SimpleMutableChannel', 'Channel', 'ChannelUnit', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'L1MutableChannelUnit',
-    'OneShotMutableChannelUnit'
+    'OneShotMutableChannelUnit', 'DMCPChannelUnit'
 ]
+__all__ += ['SlimmableChannelUnit', 'DCFFChannelUnit']

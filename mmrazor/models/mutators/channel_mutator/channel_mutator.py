@@ -50,6 +50,48 @@ def _load_units_file(path: str) -> Dict:
             '{unit_name: {"init_args": ..., "channels": ..., "choice": '
             '...}} or a mutator config with channel_unit_cfg.units')
     return data
+def _check_choice_fits(unit: MutableChannelUnit, choice: Any) -> Any:
+    """A channel-number choice above the unit's channels keeps them all,
+    with a warning naming the unit (published structure files, e.g.
+    ``DMCP_MBV2_100M.json``, hold such choices)."""
+    if isinstance(choice, int) and not isinstance(choice, bool) and \
+            choice > unit.num_channels:
+        import warnings
+        warnings.warn(
+            f'unit {unit.name}: the choice keeps {choice} channels, but '
+            f'the unit has {unit.num_channels}; all {unit.num_channels} '
+            'are kept')
+        return unit.num_channels
+    return choice
+
+
+def _check_channels_fit(model: nn.Module, unit_name: str,
+                        unit_cfg: Dict) -> None:
+    """The channel ranges of a unit config must fit the model's modules."""
+    from mmrazor.models.mutables.mutable_channel.units.channel_unit import \
+        get_module
+    from mmrazor.models.mutables.mutable_channel.units import \
+        mutable_channel_container_utils as utils
+    channels = unit_cfg.get('channels', {})
+    for key, is_out in (('input_related', False), ('output_related', True)):
+        for ch in channels.get(key, []):
+            try:
+                module = get_module(model, ch['name'])
+            except KeyError as e:
+                raise KeyError(
+                    f'unit {unit_name}: module {ch["name"]} is not in '
+                    f'{type(model).__name__} (was the config written for '
+                    'another model?)') from e
+                num = utils.channel_num(module, is_out)
+            except (TypeError, AttributeError):
+                continue
+            end = ch.get('end', num)
+            if end > num:
+                side = 'output' if is_out else 'input'
+                raise ValueError(
+                    f'unit {unit_name}: channels ({ch.get("start", 0)}, '
+                    f'{end}) of {ch["name"]} exceed its {num} {side} '
+                    'channels')
 
 
 @MODELS.register_module()
@@ -128,7 +170,7 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
             unit.prepare_for_pruning(supernet)
             pending = getattr(unit, '_pending_choice', None)
             if pending is not None:
-                unit.current_choice = pending
+                unit.current_choice = _check_choice_fits(unit, pending)
         self.units = nn.ModuleList(units)
         self._name2unit = None
 
@@ -152,13 +194,17 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
                     tracer_type=parse_type,
                     demo_input=cfg.get('demo_input', (1, 3, 224, 224)))
             cfg['type'] = 'ChannelAnalyzer'
-            if parse_type == 'BackwardTracer':
-                from mmrazor.models.task_modules.tracer import backward_tracer
-                build_backward_channel_analyzer = \
-                    backward_tracer.build_backward_channel_analyzer
-                analyzer = build_backward_channel_analyzer(self.parse_cfg)
-            else:
-                analyzer = TASK_UTILS.build(cfg)
+            # the analysis types are mmrazor's, whatever the current scope
+            from mmengine.registry import DefaultScope
+            with DefaultScope.overwrite_default_scope('mmrazor'):
+                if parse_type == 'BackwardTracer':
+                    from mmrazor.models.task_modules.tracer import \
+                        backward_tracer
+                    build_backward_channel_analyzer = \
+                        backward_tracer.build_backward_channel_analyzer
+                    analyzer = build_backward_channel_analyzer(self.parse_cfg)
+                else:
+                    analyzer = TASK_UTILS.build(cfg)
             found = analyzer.analyze(model)
             self.analysis_report = getattr(found, 'report', None)
             units = []
@@ -176,6 +222,13 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
                         'choice' in self.units_cfg[name]:
                     unit._pending_choice = self.units_cfg[name]['choice']
                 units.append(unit)
+            unknown = [k for k in self.units_cfg if k not in found]
+            if unknown:
+                raise KeyError(
+                    f'channel_unit_cfg.units has {len(unknown)} units the '
+                    f'model does not have, e.g. {unknown[:3]} (was it '
+                    f'written for another model?); the analysis found '
+                    f'{len(found)} units, e.g. {list(found)[:3]}')
             return units
         raise ValueError(f'unknown parse_cfg type {parse_type!r}; expected '
                          "'ChannelAnalyzer', 'Config' or 'Predefined'")
@@ -194,6 +247,7 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
             init_args = dict(self.unit_default_args)
             init_args.update(unit_cfg.get('init_args', {}))
             unit_cfg['init_args'] = init_args
+            _check_channels_fit(model, name, unit_cfg)
             units.append(self.unit_class.init_from_cfg(model, unit_cfg))
         return units
 

@@ -111,6 +111,8 @@ class _Forward(nn.Module):
         if self._mode == 'two_stage':
             feats = self.model.extract_feat(inputs)
             return feats, self.model.rpn_head(feats)
+        if self._mode == 'features':
+            return self.model.extract_feat(inputs)
         return self.model(
             inputs,
             self._data.get('data_samples'),
@@ -129,6 +131,13 @@ def _wrap(model: nn.Module,
             notes.append('two-stage detector: backbone, neck and rpn_head '
                          'are analysed; roi_head needs proposals and is '
                          'not traced, so its modules are not pruned')
+        elif hasattr(model, 'extract_feat') and isinstance(
+                getattr(model, 'decode_head', None), nn.ModuleList):
+            # cascade segmentors (PointRend): the cascade heads have no
+            # tensor-mode forward
+            mode = 'features'
+            notes.append('cascade segmentor: backbone and neck are '
+                         'analysed; the decode heads are not pruned')
         return _Forward(model, data, mode), inputs, notes
     return _Forward(model, None, 'plain'), data, notes
 

@@ -6,7 +6,10 @@ form the channel analysis understands (the names and arguments of the FX
 ops, see :mod:`mmrazor.structures.graph.channel_graph`): ``(target, args,
 kwargs)`` where ``args`` hold the input ops. A node without a parser keeps
 its backward class name as target (e.g. ``'BmmBackward0'``), which the
-channel analysis reports as unsupported (its channels are kept).
+channel analysis reports as unsupported (its channels are kept). Ops the
+channel-rule table (:mod:`mmrazor.structures.graph.channel_rules`) lists
+with the ``'pass'`` rule need no parser: ``SeluBackward0`` is read as
+``selu``. Every target a parser returns has a rule in that table.
 """
 import operator
 import re
@@ -15,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 _SUFFIX = re.compile(r'Backward\d*$')
+_CAMEL = re.compile(r'(?<=[a-z0-9])(?=[A-Z])')
 _UINT64 = 1 << 64
 
 #: backward name -> forward function of an op that keeps the channels
@@ -266,6 +270,12 @@ def parse_grad_fn(grad_fn: Any, inputs: List[Any], out_shape: Sequence[int],
         return 'clone', (x, ), {}
     if name == 'ConstantPadNd':
         return 'pad', (x, tuple(saved(grad_fn, 'pad', ()))), {}
+    # an op the rule table keeps channels through (one entry there serves
+    # both tracers): ``SeluBackward0`` -> ``selu``
+    from mmrazor.structures.graph.channel_rules import CHANNEL_RULES
+    snake = _CAMEL.sub('_', name).lower()
+    if CHANNEL_RULES.function_rule(snake) == 'pass':
+        return snake, (x, ), {}
     # unknown: the class name is reported by the channel analysis
     return type(grad_fn).__name__, tuple(present), {}
 

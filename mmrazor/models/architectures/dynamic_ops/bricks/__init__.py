@@ -1,7 +1,10 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+from .dmcp_batch_norm import DMCPBatchNorm2d
 from .dynamic_container import DynamicSequential
-from .dynamic_conv import DynamicConv2d, DynamicConv2dAdaptivePadding
+from .dynamic_conv import (BigNasConv2d, DynamicConv2d,
+                           DynamicConv2dAdaptivePadding, OFAConv2d)
 from .dynamic_embed import DynamicPatchEmbed
+from .dynamic_fuse_conv import FuseConv2d
 from .dynamic_linear import DynamicLinear
 from .dynamic_multi_head_attention import DynamicMultiheadAttention
 from .dynamic_norm import (DynamicBatchNorm1d, DynamicBatchNorm2d,
@@ -9,6 +12,8 @@ from .dynamic_norm import (DynamicBatchNorm1d, DynamicBatchNorm2d,
                            DynamicGroupNorm, DynamicLayerNorm,
                            DynamicLayerNorm2d, DynamicSyncBatchNorm)
 from .dynamic_relative_position import DynamicRelativePosition2D
+from .dynamic_resizer import DynamicInputResizer
+from .switchable_batch_norm import SwitchableBatchNorm2d
 
 __all__ = [
     'DynamicConv2d', 'DynamicConv2dAdaptivePadding', 'DynamicLinear',
@@ -16,11 +21,6 @@ __all__ = [
     'DynamicBatchNormXd', 'DynamicSyncBatchNorm', 'DynamicLayerNorm',
     'DynamicSequential', 'DynamicLayerNorm2d', 'DynamicGroupNorm',
     'DynamicPatchEmbed', 'DynamicMultiheadAttention',
-    'DynamicRelativePosition2D'
+    'DynamicRelativePosition2D', 'DynamicInputResizer', 'BigNasConv2d',
+    'OFAConv2d', 'DMCPBatchNorm2d', 'SwitchableBatchNorm2d', 'FuseConv2d'
 ]
-from .dynamic_resizer import DynamicInputResizer  # noqa: E402
-
-__all__ += ['DynamicInputResizer']
-from .dynamic_conv import BigNasConv2d, OFAConv2d  # noqa: E402
-
-__all__ += ['BigNasConv2d', 'OFAConv2d']

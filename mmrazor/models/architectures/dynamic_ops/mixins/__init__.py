@@ -14,3 +14,6 @@ __all__ += ['DynamicResizeMixin']
 from .dynamic_conv_mixins import BigNasConvMixin, OFAConvMixin  # noqa
 
 __all__ += ['BigNasConvMixin', 'OFAConvMixin']
+from .fuse_conv_mixin import FuseConvMixin  # noqa: E402
+
+__all__ += ['FuseConvMixin']

@@ -1,0 +1,30 @@
+#############################################################################
+"""Group Fisher pruning of RetinaNet-R50-FPN on COCO (act normalisation): the
+finetune step.
+Filled-in copy of configs/pruning/base/group_fisher/
+group_fisher_finetune_template.py.
+"""
+
+_base_ = './group_fisher_act_prune_retinanet_r50_fpn_1x_coco.py'
+pruned_path = 'work_dirs/group_fisher_act_prune_retinanet_r50_fpn_1x_coco/flops_0.50.pth'  # noqa: E501
+finetune_lr = 0.01
+##############################################################################
+
+algorithm = _base_.model
+algorithm.init_cfg = dict(type='Pretrained', checkpoint=pruned_path)
+
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='GroupFisherSubModel',
+    algorithm=algorithm,
+)
+
+# restore lr
+optim_wrapper = dict(optimizer=dict(lr=finetune_lr))
+
+# remove pruning related hooks
+custom_hooks = _base_.custom_hooks[:-2]
+
+# delete ddp
+model_wrapper_cfg = None

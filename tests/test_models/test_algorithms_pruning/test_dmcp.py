@@ -1,0 +1,263 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""DMCP: batch norm, unit, mutator, algorithm, DDP, hook, subnets."""
+import glob
+import json
+import os.path as osp
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import nn
+
+from mmrazor.engine.hooks import DMCPSubnetHook
+from mmrazor.models.algorithms.pruning import DMCP, DMCPDDP
+from mmrazor.models.architectures.dynamic_ops import (DMCPBatchNorm2d,
+                                                      DynamicMixin)
+from mmrazor.models.architectures.dynamic_ops.bricks.dmcp_batch_norm import \
+    channel_keep_probs
+from mmrazor.models.mutators import DMCPChannelMutator
+from mmrazor.registry import MODELS, TASK_UTILS
+
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+DMCP_DIR = osp.join(REPO, 'configs/pruning/mmcls/dmcp')
+
+
+class Net(BaseModel):
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Sequential(
+            nn.Conv2d(3, 20, 3, padding=1), nn.BatchNorm2d(20), nn.ReLU(),
+            nn.Conv2d(20, 40, 3, padding=1), nn.BatchNorm2d(40), nn.ReLU())
+        self.head = nn.Module()
+        self.head.fc = nn.Linear(40, 4)
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        out = self.head.fc(self.backbone(inputs).mean((2, 3)))
+        if mode == 'loss':
+            return dict(loss=nn.functional.cross_entropy(out, data_samples))
+        return out
+
+
+DISTILLER = dict(
+    type='ConfigurableDistiller',
+    teacher_recorders=dict(fc=dict(type='ModuleOutputs', source='head.fc')),
+    student_recorders=dict(fc=dict(type='ModuleOutputs', source='head.fc')),
+    distill_losses=dict(loss_kl=dict(type='KLDivergence', tau=1)),
+    loss_forward_mappings=dict(
+        loss_kl=dict(
+            preds_S=dict(from_student=True, recorder='fc'),
+            preds_T=dict(from_student=False, recorder='fc'))))
+
+
+def build_dmcp(**kwargs):
+    torch.manual_seed(0)
+    cfg = dict(
+        type='mmrazor.DMCP',
+        architecture=Net(),
+        mutator_cfg=dict(
+            type=' DMCPChannelMutator',  # the original default's typo
+            channel_unit_cfg=dict(type='DMCPChannelUnit'),
+            parse_cfg=dict(
+                type='ChannelAnalyzer',
+                tracer_type='BackwardTracer',
+                demo_input=dict(
+                    type='BaseDemoInput', input_shape=(1, 3, 8, 8)))),
+        distiller=DISTILLER,
+        arch_start_train=2,
+        arch_train_freq=2,
+        target_flops=0.05)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def optim(algo):
+    return OptimWrapperDict(
+        architecture=OptimWrapper(
+            torch.optim.SGD(algo.architecture.parameters(), lr=0.1)),
+        mutator=OptimWrapper(
+            torch.optim.Adam(algo.mutator.parameters(), lr=0.5)))
+
+
+def batch(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        inputs=torch.rand(4, 3, 8, 8, generator=g),
+        data_samples=torch.randint(0, 4, (4, ), generator=g))
+
+
+def test_batch_norm_probs_and_static():
+    probs = channel_keep_probs(
+        torch.tensor([0., 0.5, -1.]), (2, 3, 3), num_channels=10)
+    p1, p2 = 1.0, float(torch.exp(torch.tensor(-0.5)))
+    expected = [1, 1, 1, p1, p1, p1 * p2, p1 * p2, p1 * p2, p1 * p2, p1 * p2]
+    torch.testing.assert_close(probs, torch.tensor(expected))
+    bn = DMCPBatchNorm2d.convert_from(nn.BatchNorm2d(4))
+    bn.eval()
+    x = torch.rand(1, 4, 2, 2)
+    scaled = bn(x, torch.tensor([10.]), (1, 1, 3))
+    torch.testing.assert_close(scaled[:, :3], bn(x)[:, :3])
+    assert scaled[:, 3].abs().max() < 1e-3
+    assert type(bn.to_static_op()) is nn.BatchNorm2d
+    assert TASK_UTILS.get('DMCPBatchNorm2dCounter') is not None
+
+
+def test_mutator_sampling_and_expected_flops():
+    algo = build_dmcp()
+    mutator = algo.mutator
+    assert isinstance(mutator, DMCPChannelMutator)
+    assert mutator.arch_attrs == [(1, 18, 2), (2, 18, 4)]
+    assert isinstance(algo.architecture.backbone[1], DMCPBatchNorm2d)
+    assert mutator.sample_subnet('max') == {
+        'backbone.0_(0, 20)_20': 20,
+        'backbone.3_(0, 40)_40': 40
+    }
+    assert mutator.sample_subnet('min') == {
+        'backbone.0_(0, 20)_20': 2,
+        'backbone.3_(0, 40)_40': 4
+    }
+    for _ in range(5):
+        a, b = mutator.sample_subnet('random').values()
+        assert 2 <= a <= 20 and 4 <= b <= 40 and b % 2 == 0
+    mutator.sample_subnet('max')
+    algo.architecture(torch.rand(1, 3, 8, 8))
+    # conv1 3*20*9*64, conv2 20*40*9*64, fc 40*4 (no bias, no BN)
+    full = (3 * 20 * 9 * 64 + 20 * 40 * 9 * 64) / 1e6
+    assert float(mutator.expected_flops()) == pytest.approx(full)
+    with torch.no_grad():
+        mutator.arch_params[1].fill_(1.0)
+    choices = mutator.sample_subnet('expected')
+    flops = mutator.expected_flops()
+    assert flops.requires_grad and float(flops) < full
+    p = torch.exp(torch.tensor(-1.0))
+    e2 = 4 + 2 * float((p**torch.arange(1, 19)).sum())
+    assert choices['backbone.3_(0, 40)_40'] == round(e2)
+    with pytest.raises(ValueError, match='sample mode'):
+        mutator.sample_subnet('best')
+
+
+def test_train_step_updates_weights_and_arch():
+    algo = build_dmcp()
+    ow = optim(algo)
+    log = algo.train_step(batch(), ow)
+    assert set(log) == {
+        'max_subnet1.loss', 'min_subnet1.loss', 'min_subnet1.loss_kl',
+        'random_subnet1.loss', 'random_subnet1.loss_kl'
+    }
+    algo.train_step(batch(1), ow)
+    log = algo.train_step(batch(2), ow)  # iteration 2: arch step
+    assert 'direct_subnet1.loss' in log and 'arch.loss' in log
+    first = log['flops.expected']
+    for i in range(3, 9):
+        log = algo.train_step(batch(i), ow)
+    assert log['flops.expected'] < first
+    assert all((p > 0).all() for p in algo.mutator.arch_params)
+    assert int(algo.cur_iter) == 9
+    with pytest.raises(TypeError, match='OptimWrapperDict'):
+        algo.train_step(batch(), ow['architecture'])
+
+
+def test_ddp_wrapper(tmp_path):
+    import torch.distributed as dist
+    dist.init_process_group(
+        'gloo', init_method=f'file://{tmp_path}/store', rank=0, world_size=1)
+    try:
+        algo = build_dmcp(arch_start_train=0, arch_train_freq=1)
+        ddp = DMCPDDP(
+            module=algo, broadcast_buffers=False, find_unused_parameters=True)
+        log = ddp.train_step(batch(), optim(algo))
+        assert 'arch.loss' in log and 'direct_subnet1.loss' in log
+    finally:
+        dist.destroy_process_group()
+
+
+def test_subnet_hook_writes_loadable_subnets(tmp_path):
+    algo = build_dmcp(target_flops=0.3)
+    algo.architecture(torch.rand(1, 3, 8, 8))
+    with torch.no_grad():
+        for p in algo.mutator.arch_params:
+            p.fill_(0.05)
+    runner = SimpleNamespace(model=algo, work_dir=str(tmp_path))
+    DMCPSubnetHook(subnet_sample_num=2).after_run(runner)
+    files = sorted(glob.glob(str(tmp_path / 'model_sample' / '*.json')))
+    assert [osp.basename(f) for f in files
+            ] == ['excepted_ch.json', 'subnet_1.json', 'subnet_2.json']
+    subnet = json.load(open(files[1]))
+    assert subnet['type'] == 'DMCPChannelMutator'
+    from mmrazor.structures.subnet import load_fix_subnet
+    model = Net()
+    load_fix_subnet(model, subnet, load_subnet_mode='mutator')
+    assert not any(isinstance(m, DynamicMixin) for m in model.modules())
+    kept = subnet['channel_unit_cfg']['units']['backbone.3_(0, 40)_40'][
+        'choice']
+    assert model.backbone[3].out_channels == kept
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match='strategy'):
+        build_dmcp(strategy=['max', 'best'])
+    with pytest.raises(ValueError, match='flops_loss_type'):
+        build_dmcp(flops_loss_type='l3')
+    with pytest.raises(ValueError, match='pruning_cfg'):
+        DMCPChannelMutator(pruning_cfg=(0.5, 0.2, 0.05))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name,base,target', [
+    ('DMCP_MBV2_100M.json', 'mmcls::mobilenet_v2/mobilenet-v2_8xb32_in1k.py',
+     100),
+    ('DMCP_R50_2G.json', 'mmcls::resnet/resnet50_8xb32_in1k.py', 2000),
+])
+def test_published_subnets_load(name, base, target):
+    """The subnets load onto the mmcls models (units found by analysis,
+    choices applied by name); backbone FLOPs within 12 % of the name."""
+    import sys
+    from mmengine.registry import DefaultScope
+    sys.path.insert(0, osp.join(REPO, 'benchmarks'))
+    from pruned_latency import load_upstream_config
+
+    from mmrazor.models.task_modules.estimators.counters import \
+        get_model_flops_params
+    cfg = load_upstream_config(base)
+    path = osp.join(DMCP_DIR, name)
+    with DefaultScope.overwrite_default_scope('mmcls'):
+        model = MODELS.build(
+            dict(
+                type='mmrazor.sub_model',
+                cfg=cfg.model,
+                fix_subnet=path,
+                mode='mutator'))
+    assert not any(isinstance(m, DynamicMixin) for m in model.modules())
+    flops = get_model_flops_params(model.backbone, (1, 3, 224, 224))[0]
+    assert abs(flops - target) / target < 0.12
+    units = json.load(open(path))['channel_unit_cfg']['units']
+    first = next(iter(units))
+    module = first.rsplit('_(', 1)[0]
+    assert model.get_submodule(module).out_channels == \
+        units[first]['choice']
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    'path',
+    sorted(glob.glob(osp.join(DMCP_DIR, '*.py'))),
+    ids=lambda p: osp.basename(p))
+def test_configs_build(path):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from mmrazor.utils import register_all_modules
+    register_all_modules(False)
+    cfg = Config.fromfile(path)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(cfg.model)
+    if 'supernet' in path:
+        assert isinstance(model, DMCP)
+        assert cfg.optim_wrapper.constructor == \
+            'mmrazor.SeparateOptimWrapperConstructor'
+        assert cfg.model_wrapper_cfg.type == 'mmrazor.DMCPDDP'
+    else:
+        assert not any(isinstance(m, DynamicMixin) for m in model.modules())
