@@ -7,7 +7,12 @@ garbage collector paused (as ``timeit`` does); the best of ``--repeat`` is
 kept for each. Needs ``pip install torch-pruning``
 (benchmark only). Last line: ``ratio=<worst ours/theirs>``.
 
-    python benchmarks/channel_analysis_speed.py [--repeat 3] [--size 224]
+    python benchmarks/channel_analysis_speed.py [--repeat 3] \
+        [--sizes 224 56] [--cold-size 224]
+
+Rows: both sides at each of ``--sizes`` (warm, best of ``--repeat``), and
+a cold first call of each side in a fresh process (model built first,
+not timed).
 """
 import argparse
 import time
@@ -97,40 +102,99 @@ def timed_alternately(run_a, run_b, repeat):
     return best_a, best_b
 
 
+def cold(side, name, size):
+    """One first call in this (fresh) process; prints its time."""
+    from mmrazor.utils import register_all_modules
+    register_all_modules(False)
+    model = build(CFGS[name])
+    t, n = (ours if side == 'ours' else theirs)(model, size)
+    print(f'COLD {t:.6f} {n}')
+
+
+def cold_in_fresh_process(side, name, size, threads):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([
+        sys.executable, __file__, '--cold', side, name,
+        str(size), '--threads',
+        str(threads)
+    ],
+                         capture_output=True,
+                         text=True,
+                         env=env,
+                         check=True).stdout
+    line = [x for x in out.splitlines() if x.startswith('COLD ')][-1]
+    _, t, n = line.split()
+    return float(t), int(n)
+
+
+CFGS = {
+    'ResNet-50': 'mmcls::resnet/resnet50_8xb32_in1k.py',
+    'MobileNetV2': 'mmcls::mobilenet_v2/mobilenet-v2_8xb32_in1k.py',
+}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--repeat', type=int, default=3)
-    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument(
+        '--sizes',
+        type=int,
+        nargs='+',
+        default=[224, 56],
+        help='input sizes of the warm rows (both sides the same)')
+    parser.add_argument(
+        '--cold-size',
+        type=int,
+        default=224,
+        help='input size of the cold first call (0: no cold rows)')
     parser.add_argument(
         '--threads',
         type=int,
         default=1,
         help='torch threads for both (1 avoids thrashing '
         'on a shared machine)')
+    parser.add_argument('--cold', nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_grad_enabled(True)
+    if args.cold:
+        side, name, size = args.cold
+        return cold(side, name, int(size))
     from mmrazor.utils import register_all_modules
     register_all_modules(False)
-    torch.set_grad_enabled(True)
-    cfgs = {
-        'ResNet-50': 'mmcls::resnet/resnet50_8xb32_in1k.py',
-        'MobileNetV2': 'mmcls::mobilenet_v2/mobilenet-v2_8xb32_in1k.py',
-    }
     worst = 0.0
-    print('| model | ours s | units | torch-pruning s | groups | ratio |')
-    print('|---|---:|---:|---:|---:|---:|')
-    for name, path in cfgs.items():
-        model = build(path)
-        ours(model, args.size)  # warm-up (imports, allocator)
-        theirs(model, args.size)
-        o, t = timed_alternately(lambda: ours(model, args.size),
-                                 lambda: theirs(model, args.size), args.repeat)
+    print('| model | setting | ours s | units | torch-pruning s | groups | '
+          'ratio |')
+    print('|---|---|---:|---:|---:|---:|---:|')
+
+    def row(name, setting, o, t):
+        nonlocal worst
         ratio = o[0] / t[0]
         worst = max(worst, ratio)
         print(
-            f'| {name} | {o[0]:.3f} | {o[1]} | {t[0]:.3f} | {t[1]} | '
-            f'{ratio:.2f} |',
+            f'| {name} | {setting} | {o[0]:.3f} | {o[1]} | {t[0]:.3f} | '
+            f'{t[1]} | {ratio:.2f} |',
             flush=True)
+
+    for name, path in CFGS.items():
+        model = build(path)
+        for size in args.sizes:
+            ours(model, size)  # warm-up (imports, allocator)
+            theirs(model, size)
+            o, t = timed_alternately(lambda: ours(model, size),
+                                     lambda: theirs(model, size),
+                                     args.repeat)
+            row(name, f'{size}x{size}', o, t)
+        if args.cold_size:
+            o = cold_in_fresh_process('ours', name, args.cold_size,
+                                      args.threads)
+            t = cold_in_fresh_process('theirs', name, args.cold_size,
+                                      args.threads)
+            row(name, f'cold first call, {args.cold_size}x{args.cold_size}',
+                o, t)
     print(f'ratio={worst:.2f}')
 
 

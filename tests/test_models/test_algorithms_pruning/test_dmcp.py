@@ -261,3 +261,62 @@ def test_configs_build(path):
         assert cfg.model_wrapper_cfg.type == 'mmrazor.DMCPDDP'
     else:
         assert not any(isinstance(m, DynamicMixin) for m in model.modules())
+
+
+@pytest.mark.slow
+def test_digits_supernet_through_the_runner(tmp_path):
+    """DMCP on the digits ResNet with the separate optimizers, the arch
+    steps and the subnet hook, through ``tools/train.py``'s runner."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    from mmrazor.utils import register_all_modules
+    from mmrazor.utils.cli import add_checkpoint_state_hook
+    register_all_modules(False)
+    cfg = Config.fromfile(
+        osp.join(
+            REPO, 'configs/vanilla/mmcls/digits/'
+            'resnet18-w16_1xb32_digits.py'))
+    supernet = cfg.model
+    cfg.model = dict(
+        _scope_='mmrazor',
+        type='DMCP',
+        architecture=supernet,
+        distiller=DISTILLER,
+        mutator_cfg=dict(
+            type='DMCPChannelMutator',
+            channel_unit_cfg=dict(type='DMCPChannelUnit'),
+            parse_cfg=dict(
+                type='ChannelAnalyzer',
+                tracer_type='BackwardTracer',
+                demo_input=dict(
+                    type='DefaultDemoInput',
+                    input_shape=(1, 1, 16, 16),
+                    scope='mmcls'))),
+        arch_start_train=10,
+        arch_train_freq=5,
+        target_flops=4.0)
+    cfg.optim_wrapper = dict(
+        constructor='mmrazor.SeparateOptimWrapperConstructor',
+        architecture=dict(
+            type='OptimWrapper',
+            optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        mutator=dict(
+            type='OptimWrapper', optimizer=dict(type='Adam', lr=0.05)))
+    cfg.param_scheduler = dict(architecture=[], mutator=[])
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
+    cfg.custom_hooks = [
+        dict(type='mmrazor.DMCPSubnetHook', subnet_sample_num=1)
+    ]
+    cfg.work_dir = str(tmp_path)
+    add_checkpoint_state_hook(cfg)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    algo = runner.model
+    assert int(algo.cur_iter) == 34
+    assert any((p != 0).any() for p in algo.mutator.arch_params)
+    expected = json.load(open(tmp_path / 'model_sample' / 'excepted_ch.json'))
+    assert expected['type'] == 'DMCPChannelMutator'
+    assert len(expected['channel_unit_cfg']['units']) == 12

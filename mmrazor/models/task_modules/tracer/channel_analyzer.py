@@ -341,15 +341,20 @@ class ChannelAnalyzer:
         return graph, notes
 
     def _small_shape(self) -> Optional[tuple]:
+        """The shape of the quick real run: a quarter of the demo
+        resolution from 128 on, the demo resolution itself below (already
+        cheap; a quarter could vanish in the downsampling)."""
         shape = tuple(self.demo_input.input_shape)
-        if len(shape) != 4 or min(shape[2:]) < 128:
+        if len(shape) != 4:
             return None
+        if min(shape[2:]) < 128:
+            return shape
         return (shape[0], shape[1], shape[2] // 4, shape[3] // 4)
 
     def _fast_check(self, pruner: Any, run: Any) -> bool:
-        """A pruned forward at a quarter of the demo resolution (only when
-        no unit feeds a flattened Linear, whose size depends on the
-        resolution); True when it passes."""
+        """A pruned forward at the quick-run resolution (see
+        :meth:`_small_shape`; only when no unit feeds a flattened Linear,
+        whose size depends on the resolution); True when it passes."""
         small = self._small_shape()
         if small is None or pruner.flattened:
             return False
