@@ -18,3 +18,7 @@ from .distill_val_loop import (
     SelfDistillValLoop,  # noqa: F401
     SingleTeacherDistillValLoop)
 from .ite_prune_val_loop import ItePruneValLoop  # noqa: F401
+
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402
+
+__getattr__ = subpackage_getattr(__name__)
