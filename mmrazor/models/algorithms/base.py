@@ -7,6 +7,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.config_dict import as_config_dict
 
 LossResults = Dict[str, torch.Tensor]
 TensorResults = Union[Tuple[torch.Tensor], torch.Tensor]
@@ -56,6 +57,7 @@ class BaseAlgorithm(BaseModel):
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None,
                  module_inplace: bool = False) -> None:
+        architecture = as_config_dict(architecture)
         if isinstance(architecture, dict):
             architecture = MODELS.build(architecture)
         if not isinstance(architecture, nn.Module):
