@@ -56,7 +56,8 @@ from .utils.mmcls_compat import install_mmcls_compat  # noqa: E402
 
 install_mmcls_compat()
 
-from .utils.config_compat import install_config_compat  # noqa: E402
+from .utils.config_compat import \
+    install_config_compat  # noqa: E402 isort:skip
 
 install_config_compat()
 

@@ -31,19 +31,23 @@ from typing import Dict, List, Optional, Tuple
 
 #: Explicit renames of upstream configs (old relative path -> successor),
 #: keyed by the package that serves the prefix.
-RENAMED_CONFIGS: Dict[str, Dict[str, str]] = {
-    'mmdet': {
-        'yolox/yolox_s_8x8_300e_coco.py': 'yolox/yolox_s_8xb8-300e_coco.py',
-        'retinanet/retinanet_x101_64x4d_fpn_1x_coco.py':
-        'retinanet/retinanet_x101-64x4d_fpn_1x_coco.py',
-        'gfl/gfl_r101_fpn_mstrain_2x_coco.py': 'gfl/gfl_r101_fpn_ms-2x_coco.py',
-    },
-    'mmpretrain': {
-        'deit/deit-base_pt-16xb64_in1k.py': 'deit/deit-base_16xb64_in1k.py',
-        'deit/deit-base-distilled_pt-16xb64_in1k.py':
-        'deit/deit-base-distilled_16xb64_in1k.py',
-    },
-}
+RENAMED_CONFIGS: Dict[str,
+                      Dict[str, str]] = {
+                          'mmdet': {
+                              'yolox/yolox_s_8x8_300e_coco.py':
+                              'yolox/yolox_s_8xb8-300e_coco.py',
+                              'retinanet/retinanet_x101_64x4d_fpn_1x_coco.py':
+                              'retinanet/retinanet_x101-64x4d_fpn_1x_coco.py',
+                              'gfl/gfl_r101_fpn_mstrain_2x_coco.py':
+                              'gfl/gfl_r101_fpn_ms-2x_coco.py',
+                          },
+                          'mmpretrain': {
+                              'deit/deit-base_pt-16xb64_in1k.py':
+                              'deit/deit-base_16xb64_in1k.py',
+                              'deit/deit-base-distilled_pt-16xb64_in1k.py':
+                              'deit/deit-base-distilled_16xb64_in1k.py',
+                          },
+                      }
 
 #: Name tokens dropped when matching a renamed config to its successor
 #: (mmcls marked ImageNet-pretrained configs with ``_pt-``).
@@ -106,8 +110,8 @@ def find_successor(package_path: str, package: str,
         return None
     wanted = _tokens(name)
     matches = [
-        candidate for candidate in sorted(os.listdir(osp.join(configs,
-                                                              folder)))
+        candidate
+        for candidate in sorted(os.listdir(osp.join(configs, folder)))
         if candidate.endswith('.py') and _tokens(candidate) == wanted
     ]
     if len(matches) != 1:
@@ -175,8 +179,8 @@ def install_config_compat() -> None:
         for name in ('mmengine.utils', 'mmengine.config.config',
                      'mmengine.hub.hub'):
             module = sys.modules.get(name)
-            if module is not None and getattr(
-                    module, 'get_installed_path', None) is original:
+            if module is not None and getattr(module, 'get_installed_path',
+                                              None) is original:
                 module.get_installed_path = patched
 
     get_cfg_path = mme_config.Config.__dict__['_get_cfg_path'].__func__

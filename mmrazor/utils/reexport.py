@@ -36,8 +36,7 @@ def subpackage_getattr(package: str) -> Callable[[str], Any]:
                 value = getattr(child, name, None)
                 if str(getattr(value, '__module__', '')).startswith(prefix):
                     return value
-        raise AttributeError(
-            f'module {package!r} has no attribute {name!r}')
+        raise AttributeError(f'module {package!r} has no attribute {name!r}')
 
     return __getattr__
 

@@ -38,8 +38,7 @@ def is_deploy_config(path: str) -> bool:
 
 def collect_configs():
     """Every config of the sweep, relative to ``configs/``."""
-    paths = glob.glob(
-        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    paths = glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
     configs = []
     for path in sorted(paths):
         rel = osp.relpath(path, osp.join(REPO, 'configs'))
@@ -114,8 +113,8 @@ def first_conv(module: nn.Module):
 def classifier_of(model: nn.Module):
     """The mmpretrain classifier a model is or wraps, else None."""
     from mmpretrain.models.classifiers import BaseClassifier
-    for candidate in (model, getattr(model, 'architecture', None),
-                      getattr(model, 'student', None)):
+    for candidate in (model, getattr(model, 'architecture',
+                                     None), getattr(model, 'student', None)):
         if isinstance(candidate, BaseClassifier):
             return candidate
     return None

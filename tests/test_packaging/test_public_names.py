@@ -71,10 +71,9 @@ def test_examples_users_write():
 
 
 def all_packages():
-    return sorted(
-        name for _, name, is_pkg in pkgutil.walk_packages(
-            mmrazor.__path__, prefix='mmrazor.')
-        if is_pkg and not name.startswith('mmrazor.testing'))
+    return sorted(name for _, name, is_pkg in pkgutil.walk_packages(
+        mmrazor.__path__, prefix='mmrazor.')
+                  if is_pkg and not name.startswith('mmrazor.testing'))
 
 
 @pytest.mark.parametrize('package', all_packages())

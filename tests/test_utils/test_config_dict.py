@@ -92,16 +92,16 @@ def test_algorithm_and_subnet_take_config():
                 type='mmrazor.SearchableShuffleNetV2',
                 widen_factor=0.5,
                 out_indices=(1, ),
-                arch_setting=[[16, 1,
-                               dict(
-                                   type='mmrazor.OneShotMutableOP',
-                                   candidates=dict(
-                                       shuffle_3x3=dict(
-                                           type='mmrazor.ShuffleBlock',
-                                           kernel_size=3),
-                                       shuffle_5x5=dict(
-                                           type='mmrazor.ShuffleBlock',
-                                           kernel_size=5)))]]),
+                arch_setting=[[
+                    16, 1,
+                    dict(
+                        type='mmrazor.OneShotMutableOP',
+                        candidates=dict(
+                            shuffle_3x3=dict(
+                                type='mmrazor.ShuffleBlock', kernel_size=3),
+                            shuffle_5x5=dict(
+                                type='mmrazor.ShuffleBlock', kernel_size=5)))
+                ]]),
             neck=dict(type='mmcls.GlobalAveragePooling'),
             head=dict(
                 type='mmcls.LinearClsHead',

@@ -6,6 +6,6 @@ from .stop_distillation_hook import StopDistillHook  # noqa: F401
 from .dump_subnet_hook import DumpSubnetHook  # noqa: F401
 from .estimate_resources_hook import EstimateResourcesHook  # noqa: F401
 
-from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
 
 __getattr__ = subpackage_getattr(__name__)

@@ -19,6 +19,6 @@ from .distill_val_loop import (
     SingleTeacherDistillValLoop)
 from .ite_prune_val_loop import ItePruneValLoop  # noqa: F401
 
-from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
 
 __getattr__ = subpackage_getattr(__name__)

@@ -5,6 +5,6 @@ from .mutable_module import *  # noqa: F401,F403
 from .mutable_value import *  # noqa: F401,F403
 from .mutable_channel import *  # noqa: F401,F403
 
-from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
 
 __getattr__ = subpackage_getattr(__name__)

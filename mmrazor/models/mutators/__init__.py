@@ -5,6 +5,6 @@ from .module_mutator import *  # noqa: F401,F403
 from .nas_mutator import NasMutator  # noqa: F401
 from .channel_mutator import *  # noqa: F401,F403
 
-from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
 
 __getattr__ = subpackage_getattr(__name__)

@@ -9,8 +9,9 @@ import torch
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-CONFIG = osp.join(REPO, 'configs/quantization/ptq/base/'
-                  'ptq_openvino_retina_r50_1x_coco_calib32xb32.py')
+CONFIG = osp.join(
+    REPO, 'configs/quantization/ptq/base/'
+    'ptq_openvino_retina_r50_1x_coco_calib32xb32.py')
 SIZE = 64
 
 

@@ -24,8 +24,9 @@ def test_nonlocal_args(mode):
     teacher = FBKDTeacherConnector(**kwargs)
     assert student.non_local.mode == mode
     assert student.non_local.use_scale is False
-    pools = [m for m in student.non_local.modules()
-             if isinstance(m, nn.MaxPool2d)]
+    pools = [
+        m for m in student.non_local.modules() if isinstance(m, nn.MaxPool2d)
+    ]
     assert pools and all(p.kernel_size == 4 == p.stride for p in pools)
     x_s, x_t = torch.randn(2, 8, 16, 16), torch.randn(2, 8, 16, 16)
     s_out, t_out = student(x_s), teacher(x_t)
@@ -40,8 +41,9 @@ def test_no_sub_sample_and_defaults():
     assert not any(
         isinstance(m, nn.MaxPool2d) for m in plain.non_local.modules())
     default = FBKDTeacherConnector(8)
-    pools = [m for m in default.non_local.modules()
-             if isinstance(m, nn.MaxPool2d)]
+    pools = [
+        m for m in default.non_local.modules() if isinstance(m, nn.MaxPool2d)
+    ]
     assert pools and pools[0].kernel_size == 2
     with pytest.raises(ValueError, match='Mode should be'):
         FBKDTeacherConnector(8, mode='cosine')

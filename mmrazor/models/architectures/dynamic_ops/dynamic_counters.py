@@ -87,13 +87,14 @@ class DynamicNormCounter(_DynamicCounterBase):
 
 
 for _name in ('DynamicConv2dCounter', 'DynamicConv2dAdaptivePaddingCounter'):
-    globals()[_name] = _register(_name)(type(_name, (DynamicConvCounter, ),
-                                             {'__module__': __name__}))
-DynamicLinearCounter = _register('DynamicLinearCounter')(type(
-    'DynamicLinearCounter', (DynamicLinearCounter, ), {'__module__': __name__}))
+    globals()[_name] = _register(_name)(
+        type(_name, (DynamicConvCounter, ), {'__module__': __name__}))
+DynamicLinearCounter = _register('DynamicLinearCounter')(
+    type('DynamicLinearCounter', (DynamicLinearCounter, ),
+         {'__module__': __name__}))
 for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicBatchNorm3dCounter', 'DynamicBatchNormXdCounter',
               'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
               'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter'):
-    globals()[_name] = _register(_name)(type(_name, (DynamicNormCounter, ),
-                                             {'__module__': __name__}))
+    globals()[_name] = _register(_name)(
+        type(_name, (DynamicNormCounter, ), {'__module__': __name__}))

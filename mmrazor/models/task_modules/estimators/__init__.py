@@ -6,6 +6,6 @@ from .resource_estimator import ResourceEstimator
 
 __all__ = ['BaseEstimator', 'ResourceEstimator'] + list(_counters_all)
 
-from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
 
 __getattr__ = subpackage_getattr(__name__)
