@@ -9,3 +9,4 @@ from .estimate_resources_hook import EstimateResourcesHook  # noqa: F401
 from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
 
 __getattr__ = subpackage_getattr(__name__)
+from .visualization_hook import RazorVisualizationHook  # noqa: F401,E402
