@@ -41,8 +41,9 @@ def to_rgb_image(inputs: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(img.astype(np.uint8))
 
 
-def recorded_features(recorder_manager, mappings: Mapping[str, Mapping]
-                      ) -> Dict[str, torch.Tensor]:
+def recorded_features(
+        recorder_manager,
+        mappings: Mapping[str, Mapping]) -> Dict[str, torch.Tensor]:
     """The (C, H, W) maps of the first sample, one per mapped record.
 
     Args:
@@ -82,7 +83,8 @@ def draw_features(maps: Mapping[str, torch.Tensor],
                   **vis_cfg: Any) -> Dict[str, np.ndarray]:
     """Draw each map with :func:`modify` (over ``image`` if given)."""
     return {
-        name: modify(
+        name:
+        modify(
             norm_features(feat) if use_norm else feat,
             overlaid_image=image,
             **vis_cfg)

@@ -57,14 +57,16 @@ def _resize(featmap: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
         align_corners=False)[0]
 
 
-def _grid(tiles: Sequence[np.ndarray], rows: int, cols: int,
+def _grid(tiles: Sequence[np.ndarray],
+          rows: int,
+          cols: int,
           border: int = 2) -> np.ndarray:
     """Tile equally sized RGB images row by row, white borders between."""
     h, w = tiles[0].shape[:2]
-    grid = np.full(((h + border) * rows - border,
-                    (w + border) * cols - border, 3),
-                   255,
-                   dtype=np.uint8)
+    grid = np.full(
+        ((h + border) * rows - border, (w + border) * cols - border, 3),
+        255,
+        dtype=np.uint8)
     for i, tile in enumerate(tiles):
         r, c = divmod(i, cols)
         top, left = r * (h + border), c * (w + border)

@@ -36,8 +36,7 @@ def test_channel_reductions(featmap):
 
 
 def test_topk_grid_resize_and_overlay(featmap):
-    grid = modify(
-        featmap, channel_reduction=None, topk=4, arrangement=(2, 2))
+    grid = modify(featmap, channel_reduction=None, topk=4, arrangement=(2, 2))
     assert grid.shape == (8 * 2 + 2, 8 * 2 + 2, 3)
     assert (grid[8:10] == 255).all()  # the border row
     big = modify(featmap, resize_shape=(32, 24))

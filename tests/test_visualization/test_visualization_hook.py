@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DIGITS = osp.join(REPO, 'configs/vanilla/mmcls/digits/'
-                  'resnet18-w16_1xb32_digits.py')
+DIGITS = osp.join(
+    REPO, 'configs/vanilla/mmcls/digits/'
+    'resnet18-w16_1xb32_digits.py')
 
 
 def test_bad_mapping():
@@ -44,9 +45,10 @@ def test_hook_on_digits(tmp_path):
     ]
     runner = Runner.from_cfg(cfg)
     runner.train()
-    names = ['layer1_sample0_before_train.png',
-             'layer1_sample1_before_train.png',
-             'layer1_sample0_epoch1.png', 'layer1_sample1_epoch1.png']
+    names = [
+        'layer1_sample0_before_train.png', 'layer1_sample1_before_train.png',
+        'layer1_sample0_epoch1.png', 'layer1_sample1_epoch1.png'
+    ]
     imgs = {}
     for name in names:
         img = cv2.imread(osp.join(out_dir, name))

@@ -77,8 +77,7 @@ class RazorVisualizationHook(Hook):
                             'non-empty dict {name: dict(recorder=...)}')
         # recorders are MMRazor's whatever the config's default scope
         with DefaultScope.overwrite_default_scope('mmrazor'):
-            self.recorder_manager = RecorderManager(
-                as_config_dict(recorders))
+            self.recorder_manager = RecorderManager(as_config_dict(recorders))
         for name, mapping in mappings.items():
             if mapping.get('recorder') not in self.recorder_manager:
                 raise KeyError(
