@@ -126,7 +126,7 @@ def load_sample(img: str, cfg, model, scope: str) -> dict:
             np.ascontiguousarray(image.transpose(2, 0, 1))))
 
 
-def record(model, sample: dict, recorders: Dict) -> 'RecorderManager':
+def record(model, sample: dict, recorders: Dict):
     """Run ``model`` on ``sample`` with ``recorders`` recording."""
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import DefaultScope

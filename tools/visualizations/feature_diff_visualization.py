@@ -13,16 +13,10 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _vis_common import (
-    add_drawing_args,
-    build_model,  # noqa: E402
-    load_sample,
-    record,
-    save_or_show,
-    vis_cfg)
+from mmrazor.utils.cli import ToolError, load_config, run_tool
 
-from mmrazor.utils.cli import ToolError, load_config, run_tool  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import _vis_common as vc  # noqa: E402 isort:skip
 
 
 def parse_args(argv=None):
@@ -34,7 +28,7 @@ def parse_args(argv=None):
     parser.add_argument('vis_config', help='Recorders and mappings')
     parser.add_argument('checkpoint1', help="Checkpoint 1 ('none' allowed)")
     parser.add_argument('checkpoint2', help="Checkpoint 2 ('none' allowed)")
-    add_drawing_args(parser)
+    vc.add_drawing_args(parser)
     return parser.parse_args(argv)
 
 
@@ -50,9 +44,9 @@ def main(argv=None):
     for config, checkpoint, index in ((args.config1, args.checkpoint1, 1),
                                       (args.config2, args.checkpoint2, 2)):
         cfg = load_config(config)
-        model, scope = build_model(cfg, checkpoint, args.device, args.repo)
-        sample = load_sample(args.img, cfg, model, scope)
-        manager = record(model, sample, vis[f'recorders{index}'])
+        model, scope = vc.build_model(cfg, checkpoint, args.device, args.repo)
+        sample = vc.load_sample(args.img, cfg, model, scope)
+        manager = vc.record(model, sample, vis[f'recorders{index}'])
         feats.append(recorded_features(manager, vis[f'mappings{index}']))
     if set(feats[0]) != set(feats[1]):
         raise ToolError(f'mappings1 gives {sorted(feats[0])}, mappings2 '
@@ -66,8 +60,8 @@ def main(argv=None):
                 f' and {tuple(feat2.shape)}')
         diffs[name] = norm_features(feat1) - norm_features(feat2)
     image = to_rgb_image(sample['inputs']) if args.overlaid else None
-    drawn = draw_features(diffs, image, False, **vis_cfg(args))
-    return save_or_show(drawn, args.out_file)
+    drawn = draw_features(diffs, image, False, **vc.vis_cfg(args))
+    return vc.save_or_show(drawn, args.out_file)
 
 
 if __name__ == '__main__':

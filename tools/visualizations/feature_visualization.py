@@ -13,19 +13,10 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _vis_common import (
-    add_drawing_args,
-    build_model,  # noqa: E402
-    load_sample,
-    record,
-    save_or_show,
-    vis_cfg)
+from mmrazor.utils.cli import add_cfg_options_arg, load_config, run_tool
 
-from mmrazor.utils.cli import (
-    add_cfg_options_arg,
-    load_config,  # noqa: E402
-    run_tool)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import _vis_common as vc  # noqa: E402 isort:skip
 
 
 def parse_args(argv=None):
@@ -35,7 +26,7 @@ def parse_args(argv=None):
     parser.add_argument('vis_config', help='Recorders and mappings')
     parser.add_argument(
         'checkpoint', help="Checkpoint file ('none': initialised weights)")
-    add_drawing_args(parser)
+    vc.add_drawing_args(parser)
     add_cfg_options_arg(parser)
     return parser.parse_args(argv)
 
@@ -46,14 +37,14 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     vis = load_config(args.vis_config)
-    model, scope = build_model(cfg, args.checkpoint, args.device, args.repo)
-    sample = load_sample(args.img, cfg, model, scope)
-    manager = record(model, sample, vis.recorders)
+    model, scope = vc.build_model(cfg, args.checkpoint, args.device, args.repo)
+    sample = vc.load_sample(args.img, cfg, model, scope)
+    manager = vc.record(model, sample, vis.recorders)
     image = to_rgb_image(sample['inputs']) if args.overlaid else None
     drawn = draw_features(
         recorded_features(manager, vis.mappings), image, args.use_norm,
-        **vis_cfg(args))
-    return save_or_show(drawn, args.out_file)
+        **vc.vis_cfg(args))
+    return vc.save_or_show(drawn, args.out_file)
 
 
 if __name__ == '__main__':

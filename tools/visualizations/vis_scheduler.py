@@ -11,18 +11,11 @@ the digits data), otherwise pass ``--dataset-size``.
 """
 import argparse
 import math
-import os.path as osp
-import sys
 import warnings
 from typing import List, Tuple
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from mmrazor.utils.cli import (
-    ToolError,
-    add_cfg_options_arg,  # noqa: E402
-    load_config,
-    run_tool)
+from mmrazor.utils.cli import (ToolError, add_cfg_options_arg, load_config,
+                               run_tool)
 
 
 def parse_args(argv=None):
