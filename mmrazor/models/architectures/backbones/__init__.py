@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 from .searchable_mobilenet_v2 import SearchableMobileNetV2
 from .searchable_shufflenet_v2 import SearchableShuffleNetV2
+from .wideresnet import WideResNet
 
-__all__ = ['SearchableMobileNetV2', 'SearchableShuffleNetV2']
+__all__ = ['SearchableMobileNetV2', 'SearchableShuffleNetV2', 'WideResNet']
