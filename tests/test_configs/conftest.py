@@ -20,8 +20,9 @@ def pytest_terminal_summary(terminalreporter):
                 continue
             counts[outcome] += 1
             if outcome == 'skipped':
-                reason = str(report.longrepr[-1]).split(':')[0]
-                reasons[reason.replace('Skipped', '').strip()] += 1
+                message = str(report.longrepr[-1])
+                message = message.split('Skipped: ', 1)[-1]
+                reasons[message.split(' (not installed)')[0]] += 1
     if not counts:
         return
     terminalreporter.write_sep('-', 'config sweep')
