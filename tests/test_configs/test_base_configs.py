@@ -22,8 +22,9 @@ def test_wrn_vanilla_configs():
     expected = {'16-w2': 128, '22-w4': 256, '28-w4': 256, '40-w2': 128}
     for name, channels in expected.items():
         cfg = Config.fromfile(
-            osp.join(REPO, 'configs/vanilla/mmcls/wide-resnet/'
-                     f'wrn{name}_b16x8_cifar10.py'))
+            osp.join(
+                REPO, 'configs/vanilla/mmcls/wide-resnet/'
+                f'wrn{name}_b16x8_cifar10.py'))
         depth, k = name.split('-w')
         assert cfg.model.backbone.depth == int(depth)
         assert cfg.model.backbone.widen_factor == int(k)

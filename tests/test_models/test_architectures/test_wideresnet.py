@@ -20,11 +20,13 @@ def test_wrn_sizes(depth, k, params):
 
 def test_outputs_and_freezing():
     model = WideResNet(
-        16, widen_factor=2, out_indices=(0, 1, 2), frozen_stages=1,
+        16,
+        widen_factor=2,
+        out_indices=(0, 1, 2),
+        frozen_stages=1,
         in_channels=1)
     outs = model(torch.randn(2, 1, 32, 32))
-    assert [tuple(o.shape) for o in outs] == [(2, 32, 32, 32),
-                                              (2, 64, 16, 16),
+    assert [tuple(o.shape) for o in outs] == [(2, 32, 32, 32), (2, 64, 16, 16),
                                               (2, 128, 8, 8)]
     assert (outs[2] >= 0).all()  # the final BN-ReLU
     model.train()
@@ -45,8 +47,7 @@ def test_classifier_trains():
     model = MODELS.build(
         dict(
             type='mmcls.ImageClassifier',
-            backbone=dict(
-                type='mmrazor.WideResNet', depth=10, widen_factor=1),
+            backbone=dict(type='mmrazor.WideResNet', depth=10, widen_factor=1),
             neck=dict(type='mmcls.GlobalAveragePooling'),
             head=dict(
                 type='mmcls.LinearClsHead',

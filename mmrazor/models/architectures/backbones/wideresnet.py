@@ -101,27 +101,26 @@ class WideResNet(BaseModule):
             Kaiming convs and constant norms.
     """
 
-    def __init__(self,
-                 depth: int,
-                 widen_factor: int = 4,
-                 num_stages: int = 3,
-                 drop_rate: float = 0.0,
-                 in_channels: int = 3,
-                 stem_channels: int = 16,
-                 base_channels: int = 16,
-                 out_indices: Sequence[int] = (2, ),
-                 frozen_stages: int = -1,
-                 conv_cfg: Optional[Dict] = None,
-                 norm_cfg: Dict = dict(type='BN'),
-                 act_cfg: Dict = dict(type='ReLU'),
-                 norm_eval: bool = False,
-                 init_cfg: Optional[List[Dict]] = [
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(
-                         type='Constant',
-                         val=1,
-                         layer=['_BatchNorm', 'GroupNorm'])
-                 ]) -> None:
+    def __init__(
+        self,
+        depth: int,
+        widen_factor: int = 4,
+        num_stages: int = 3,
+        drop_rate: float = 0.0,
+        in_channels: int = 3,
+        stem_channels: int = 16,
+        base_channels: int = 16,
+        out_indices: Sequence[int] = (2, ),
+        frozen_stages: int = -1,
+        conv_cfg: Optional[Dict] = None,
+        norm_cfg: Dict = dict(type='BN'),
+        act_cfg: Dict = dict(type='ReLU'),
+        norm_eval: bool = False,
+        init_cfg: Optional[List[Dict]] = [
+            dict(type='Kaiming', layer='Conv2d'),
+            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+        ]
+    ) -> None:
         super().__init__(init_cfg)
         if depth < 10 or (depth - 4) % 6 != 0:
             raise ValueError(f'WideResNet: depth must be 6n + 4 with n >= 1 '
