@@ -72,3 +72,16 @@ def test_getting_started_cheap_commands_run():
             argv, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, (command, out.stderr[-2000:])
         assert out.stdout.strip(), command
+
+
+def test_customize_guide_python_blocks_run():
+    text = open(osp.join(DOCS, 'advanced_guides',
+                         'customize_algorithms.md')).read()
+    blocks = re.findall(r'```python\n(.*?)```', text, re.S)
+    assert len(blocks) >= 5
+    namespace = {'__name__': 'docs_customize_algorithms'}
+    for block in blocks:
+        exec(compile(block, 'customize_algorithms.md', 'exec'), namespace)
+    loss = namespace['loss']
+    assert loss.dim() == 0 and loss.item() > 0
+    assert set(namespace['subnet']) == {'block'}
