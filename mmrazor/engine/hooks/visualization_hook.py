@@ -25,7 +25,8 @@ class RazorVisualizationHook(Hook):
     training.
 
     Recorders (as in distillation configs) record the model's outputs on
-    the sample; each mapped record is drawn with
+    the sample (a ``tensor`` forward of the model and, for distillation
+    algorithms, of the teacher); each mapped record is drawn with
     :func:`mmrazor.visualization.modify` (over the input image when
     ``is_overlaid``) before training and after every ``interval`` epochs,
     and written as ``{out_dir}/{name}_{tag}.png`` (atomically).
@@ -133,8 +134,13 @@ class RazorVisualizationHook(Hook):
         try:
             for idx in self.data_idx:
                 sample = dataset[idx]
+                data = model.data_preprocessor(pseudo_collate([sample]), False)
                 with self.recorder_manager:
-                    model.test_step(pseudo_collate([sample]))
+                    model(**data, mode='tensor')
+                    teacher = getattr(model, 'teacher', None)
+                    if teacher is not None:
+                        # distillation: the teacher's features too
+                        teacher(**data, mode='tensor')
                 image = to_rgb_image(sample['inputs']) \
                     if self.is_overlaid else None
                 drawn = draw_features(
