@@ -19,16 +19,12 @@ import io
 import os.path as osp
 import re
 import shutil
-import sys
 import time
 from typing import Dict, Optional
 
 import torch
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
+from mmrazor.utils.cli import ToolError, add_common_args, run_tool
 
 #: Training state that a published checkpoint does not carry.
 STRIPPED_KEYS = ('optimizer', 'message_hub', 'param_schedulers')
