@@ -68,4 +68,9 @@ from .utils.mmcls_compat import install_mmcls_compat  # noqa: E402
 
 install_mmcls_compat()
 
+from .utils.config_compat import \
+    install_config_compat  # noqa: E402 isort:skip
+
+install_config_compat()
+
 __all__ = ['__version__', 'version_info', 'digit_version']

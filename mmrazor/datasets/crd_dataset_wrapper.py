@@ -5,6 +5,7 @@ from typing import Any, Dict, List, Optional, Union
 import numpy as np
 
 from mmrazor.registry import DATASETS
+from mmrazor.utils.config_dict import as_config_dict
 
 
 @DATASETS.register_module()
@@ -37,6 +38,7 @@ class CRDDataset:
                  lazy_init: bool = False,
                  num_classes: Optional[int] = None,
                  sample_mode: str = 'exact') -> None:
+        dataset = as_config_dict(dataset)
         if isinstance(dataset, dict):
             dataset = DATASETS.build(dataset)
         if sample_mode not in ('exact', 'random'):

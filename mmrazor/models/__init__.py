@@ -9,3 +9,7 @@ from .mutators import *  # noqa: F401,F403
 from .observers import *  # noqa: F401,F403
 from .quantizers import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403
+
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
+
+__getattr__ = subpackage_getattr(__name__)

@@ -4,8 +4,10 @@
     python tools/pruning/get_static_model_from_algorithm.py CONFIG CKPT
         [-o OUT_DIR]
 
-Writes ``<ckpt>_pruned.pth`` (static state dict of the architecture) and
-``<ckpt>_pruned.json`` (the choice template).
+Writes ``<ckpt>_pruned.pth`` (static state dict of the architecture),
+``<ckpt>_pruned.json`` (the choice template) and
+``<ckpt>_pruned_structure.png`` (the channels each conv/linear layer keeps,
+before and after pruning).
 """
 import argparse
 import os.path as osp
@@ -59,7 +61,13 @@ def main(argv=None):
                  lambda tmp: torch.save(dict(state_dict=state_dict, meta={}),
                                         tmp))
     write_json(choices, js)
-    print(f'saved {pth} and {js}')
+    from mmrazor.visualization import layer_channels, plot_pruning_structure
+    png = plot_pruning_structure(
+        layer_channels(model.architecture),
+        layer_channels(arch),
+        osp.join(out_dir, f'{name}_pruned_structure.png'),
+        title=f'{name}: kept channels per layer')
+    print(f'saved {pth}, {js} and {png}')
     return pth, js, arch
 
 

@@ -7,6 +7,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
 from mmrazor.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmrazor.utils.config_dict import as_config_dict
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -33,6 +34,7 @@ class SeparateOptimWrapperConstructor:
     def __init__(self,
                  optim_wrapper_cfg: Dict,
                  paramwise_cfg: Optional[Dict] = None) -> None:
+        optim_wrapper_cfg = as_config_dict(optim_wrapper_cfg)
         if not isinstance(optim_wrapper_cfg, dict) or not optim_wrapper_cfg:
             raise TypeError('SeparateOptimWrapperConstructor needs a dict '
                             '{child_name: optim_wrapper cfg}, but got '

@@ -30,3 +30,7 @@ from .subnet_sampler_loop import GreedySamplerTrainLoop  # noqa: F401,E402
 from .slimmable_val_loop import SlimmableValLoop  # noqa: F401,E402
 from .autoslim_greedy_search_loop import \
     AutoSlimGreedySearchLoop  # noqa: F401,E402
+
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
+
+__getattr__ = subpackage_getattr(__name__)

@@ -27,6 +27,7 @@ from mmrazor.structures.quantization.torch_ao import (FakeQuantizeBase,
                                                       enable_observer,
                                                       freeze_bn_stats)
 from mmrazor.utils import atomic_write
+from mmrazor.utils.config_dict import as_config_dict
 
 TORCH_observers = register_torch_observers()
 TORCH_fake_quants = register_torch_fake_quants()
@@ -290,6 +291,7 @@ class PTQLoop(TestLoop):
         if not isinstance(calibrate_steps, int) or calibrate_steps < 1:
             raise ValueError('PTQLoop: calibrate_steps must be a positive '
                              f'int, got {calibrate_steps!r}')
+        calibrate_dataloader = as_config_dict(calibrate_dataloader)
         if isinstance(calibrate_dataloader, dict):
             diff_rank_seed = runner._randomness_cfg.get(
                 'diff_rank_seed', False)

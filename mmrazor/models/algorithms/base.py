@@ -11,6 +11,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.config_dict import as_config_dict
 from .loss_guard import (LOSS_GUARD_ACTIONS, NonFiniteLossError,
                          describe_non_finite, non_finite_terms,
                          skipped_step_loss)
@@ -65,6 +66,7 @@ from mmengine.model import BaseModel
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None,
                  module_inplace: bool = False) -> None:
+        architecture = as_config_dict(architecture)
         if isinstance(architecture, dict):
             architecture = MODELS.build(architecture)
         if not isinstance(architecture, nn.Module):

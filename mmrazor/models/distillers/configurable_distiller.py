@@ -7,6 +7,7 @@ import torch.nn as nn
 from mmengine.config import ConfigDict
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.config_dict import as_config_dict
 from ..task_modules.delivery import DistillDeliveryManager
 from ..task_modules.recorder import RecorderManager
 from .base_distiller import BaseDistiller
@@ -189,6 +190,7 @@ class ConfigurableDistiller(BaseDistiller):
         """Validate the mappings against the losses' forward signatures,
         the recorders and the connectors; errors name the loss, the
         argument and what exists."""
+        loss_forward_mappings = as_config_dict(loss_forward_mappings)
         if not isinstance(loss_forward_mappings, dict):
             raise TypeError('loss_forward_mappings should be a dict, but '
                             f'got {type(loss_forward_mappings).__name__}')

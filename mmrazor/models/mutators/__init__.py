@@ -4,3 +4,7 @@ from .group_mixin import GroupMixin  # noqa: F401
 from .module_mutator import *  # noqa: F401,F403
 from .nas_mutator import NasMutator  # noqa: F401
 from .channel_mutator import *  # noqa: F401,F403
+
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
+
+__getattr__ = subpackage_getattr(__name__)

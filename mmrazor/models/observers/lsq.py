@@ -45,7 +45,7 @@ class LSQObserver(MinMaxObserver, LSQObserverMixIn):
         LSQObserverMixIn.__init__(self)
 
     def forward(self, x_orig: torch.Tensor) -> torch.Tensor:
-        """Record min, max and mean(|x|) of ``x_orig``."""
+        """Record min, max and ``mean(|x|)`` of ``x_orig``."""
         if x_orig.numel() == 0:
             return x_orig
         x = x_orig.detach().to(self.min_val.dtype)
@@ -72,7 +72,7 @@ class LSQPerChannelObserver(PerChannelMinMaxObserver, LSQObserverMixIn):
         LSQObserverMixIn.__init__(self)
 
     def forward(self, x_orig: torch.Tensor) -> torch.Tensor:
-        """Record per-channel min, max and mean(|x|) of ``x_orig``."""
+        """Record per-channel min, max and ``mean(|x|)`` of ``x_orig``."""
         if x_orig.numel() == 0:
             return x_orig
         x = x_orig.detach().to(self.min_val.dtype)

@@ -12,6 +12,7 @@ from mmrazor.structures.quantization import BackendConfigs, QConfigHandler
 from mmrazor.structures.quantization.torch_ao import (PrepareCustomConfig,
                                                       QConfigMapping, fuse_fx,
                                                       prepare_fx)
+from mmrazor.utils.config_dict import as_config_dict
 from .base import BaseQuantizer
 
 GLOBAL_DICT_KEY = '_global_'
@@ -54,6 +55,7 @@ class AcademicQuantizer(BaseQuantizer):
 
     def gen_qconfig_mapping(self, qconfig_mapping: Dict) -> QConfigMapping:
         """Build a torch ``QConfigMapping`` from the dict form."""
+        qconfig_mapping = as_config_dict(qconfig_mapping)
         if not isinstance(qconfig_mapping, dict):
             raise TypeError('qconfig_mapping must be a dict')
         unknown = sorted(

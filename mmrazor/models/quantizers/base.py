@@ -8,6 +8,7 @@ from mmengine.model import BaseModule
 
 from mmrazor.registry import TASK_UTILS
 from mmrazor.structures.quantization.torch_ao import swap_ff_with_fxff
+from mmrazor.utils.config_dict import as_config_dict
 
 
 class BaseQuantizer(BaseModule):
@@ -20,6 +21,7 @@ class BaseQuantizer(BaseModule):
 
     def __init__(self, tracer: Dict, init_cfg: Optional[Dict] = None):
         super().__init__(init_cfg)
+        tracer = as_config_dict(tracer)
         if isinstance(tracer, dict):
             tracer = TASK_UTILS.build(tracer)
         self.tracer = tracer

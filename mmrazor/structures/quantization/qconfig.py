@@ -26,6 +26,7 @@ from typing import Any, Dict, Optional, Union
 import torch
 from mmengine.config import Config
 
+from mmrazor.utils.config_dict import as_config_dict
 from .torch_ao import (FakeQuantize, FakeQuantizeBase, MinMaxObserver,
                        ObserverBase, PerChannelMinMaxObserver, QConfig,
                        quiet_ao)
@@ -133,6 +134,7 @@ class QSchemeHandler:
 
 def _resolve_class(cfg: Any, key: str, base: type) -> type:
     from mmrazor.registry import MODELS
+    cfg = as_config_dict(cfg)
     if not isinstance(cfg, dict) or 'type' not in cfg:
         raise ValueError(f"{key} must be a dict with a 'type', got {cfg!r}")
     type_ = cfg['type']
@@ -186,6 +188,7 @@ class QConfigHandler:
     """
 
     def __init__(self, qconfig: Union[Dict, Config]) -> None:
+        qconfig = as_config_dict(qconfig)
         if not isinstance(qconfig, dict):
             raise TypeError('global_qconfig must be a dict, got '
                             f'{type(qconfig).__name__}')
@@ -244,6 +247,7 @@ class QConfigHandler:
     @staticmethod
     def _build_qscheme(cfg: Any, key: str,
                        per_channel: bool) -> QSchemeHandler:
+        cfg = as_config_dict(cfg)
         if not isinstance(cfg, dict):
             raise ValueError(f'{key} must be a dict, got {cfg!r}')
         cfg = dict(cfg)

@@ -32,6 +32,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import torch.nn as nn
 from torch.fx import GraphModule
 
+from mmrazor.utils.config_dict import as_config_dict
+
 # Messages emitted by torch.ao that we handle on the user's behalf.
 _QUIET_MESSAGES = (
     r'torch\.ao\.quantization is deprecated',
@@ -164,9 +166,9 @@ def prepare_fx(graph_module: GraphModule,
     """
     if prepare_custom_config is None:
         prepare_custom_config = PrepareCustomConfig()
-    elif isinstance(prepare_custom_config, dict):
+    elif isinstance(as_config_dict(prepare_custom_config), dict):
         prepare_custom_config = PrepareCustomConfig.from_dict(
-            prepare_custom_config)
+            dict(as_config_dict(prepare_custom_config)))
     attach_meta_to_nodes(graph_module)
     with quiet_ao():
         return _ao_prepare(

@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 from mmengine import fileio
 from torch import nn
 
+from mmrazor.utils.config_dict import as_config_dict
 from mmrazor.utils.typing import DumpChosen, FixMutable, ValidFixMutable
 
 _LOAD_MODES = ('mutable', 'mutator')
@@ -88,6 +89,7 @@ def _load_subnet_dict(subnet_dict: ValidFixMutable) -> Dict[str, Any]:
             raise TypeError(f'Subnet file {path} must hold a mapping, got '
                             f'{type(loaded).__name__}')
         return loaded
+    subnet_dict = as_config_dict(subnet_dict)
     if isinstance(subnet_dict, dict):
         return dict(subnet_dict)
     raise TypeError('fix_subnet must be a path (yaml/json/pkl) or a dict, '

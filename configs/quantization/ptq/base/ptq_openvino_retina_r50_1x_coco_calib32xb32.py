@@ -31,7 +31,6 @@ model = dict(
     architecture=_base_.model,
     deploy_cfg=_base_.deploy_cfg,
     float_checkpoint=float_checkpoint,
-    input_shapes=(1, 3, 320, 320),
     quantizer=dict(
         type='mmrazor.OpenVINOQuantizer',
         global_qconfig=global_qconfig,
@@ -40,11 +39,6 @@ model = dict(
             skipped_methods=[
                 'mmdet.models.dense_heads.base_dense_head.BaseDenseHead.predict_by_feat',  # noqa: E501
                 'mmdet.models.dense_heads.anchor_head.AnchorHead.loss_by_feat',
-                # data-sample handling; the head forward they call
-                # (outs = self(x)) stays traced and quantized
-                'mmdet.models.dense_heads.base_dense_head.BaseDenseHead.predict',  # noqa: E501
-                'mmdet.models.dense_heads.base_dense_head.BaseDenseHead.loss',  # noqa: E501
-                'mmdet.models.detectors.base.BaseDetector.add_pred_to_datasample'  # noqa: E501
             ])))
 
 model_wrapper_cfg = dict(type='mmrazor.MMArchitectureQuantDDP', )

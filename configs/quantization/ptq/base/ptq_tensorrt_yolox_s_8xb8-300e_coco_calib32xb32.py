@@ -29,7 +29,6 @@ model = dict(
     architecture=_base_.model,
     deploy_cfg=_base_.deploy_cfg,
     float_checkpoint=float_checkpoint,
-    input_shapes=(1, 3, 320, 320),
     quantizer=dict(
         type='mmrazor.TensorRTQuantizer',
         global_qconfig=global_qconfig,
@@ -38,11 +37,6 @@ model = dict(
             skipped_methods=[
                 'mmdet.models.dense_heads.yolox_head.YOLOXHead.predict_by_feat',  # noqa: E501
                 'mmdet.models.dense_heads.yolox_head.YOLOXHead.loss_by_feat',
-                # data-sample handling; the head forward they call
-                # (outs = self(x)) stays traced and quantized
-                'mmdet.models.dense_heads.base_dense_head.BaseDenseHead.predict',  # noqa: E501
-                'mmdet.models.dense_heads.base_dense_head.BaseDenseHead.loss',  # noqa: E501
-                'mmdet.models.detectors.base.BaseDetector.add_pred_to_datasample'  # noqa: E501
             ])))
 
 model_wrapper_cfg = dict(type='mmrazor.MMArchitectureQuantDDP', )

@@ -11,6 +11,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmrazor.models.mutables.base_mutable import BaseMutable
 from mmrazor.models.mutators.base_mutator import BaseMutator
 from mmrazor.registry import MODELS
+from mmrazor.utils.config_dict import as_config_dict
 from ..base import BaseAlgorithm, LossResults
 
 
@@ -46,6 +47,7 @@ class SPOS(BaseAlgorithm):
         super().__init__(architecture, data_preprocessor, init_cfg)
         if mutator is None:
             mutator = dict(type='mmrazor.NasMutator')
+        mutator = as_config_dict(mutator)
         if isinstance(mutator, dict):
             mutator = MODELS.build(mutator)
         if not isinstance(mutator, BaseMutator):

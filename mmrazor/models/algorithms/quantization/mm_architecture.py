@@ -174,6 +174,9 @@ class MMArchitectureQuant(BaseAlgorithm):
             nn.ModuleDict: ``{mode: prepared GraphModule}``.
         """
         from mmrazor.models.task_modules.tracer.fx import UntraceableCallError
+        from mmrazor.models.task_modules.tracer.fx.upstream_skips import \
+            complete_skipped_methods
+        complete_skipped_methods(self.quantizer.tracer, model)
         qmodels = nn.ModuleDict()
         for mode in self.forward_modes:
             concrete_args = {'mode': mode}

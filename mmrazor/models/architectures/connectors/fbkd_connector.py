@@ -36,18 +36,30 @@ class _FBKDBase(BaseConnector):
                  downsample_stride: int = 2,
                  spatial_T: float = 0.5,
                  channel_T: float = 0.5,
-                 init_cfg: Optional[Dict] = None) -> None:
+                 init_cfg: Optional[Dict] = None,
+                 use_scale: bool = True,
+                 mode: str = 'embedded_gaussian',
+                 sub_sample: Optional[bool] = None,
+                 maxpool_stride: Optional[int] = None) -> None:
         super().__init__(init_cfg)
         from mmcv.cnn import NonLocal2d
         self.spatial_T = spatial_T
         self.channel_T = channel_T
+        if sub_sample is None:
+            sub_sample = downsample_stride > 1
+        stride = maxpool_stride or max(downsample_stride, 2)
         self.non_local = NonLocal2d(
             in_channels,
             reduction=reduction,
-            use_scale=True,
+            use_scale=use_scale,
             conv_cfg=conv_cfg,
             norm_cfg=norm_cfg,
-            sub_sample=downsample_stride > 1)
+            mode=mode,
+            sub_sample=bool(sub_sample))
+        # mmcv sub-samples the keys by 2; FBKD configs pool by the stride
+        for module in self.non_local.modules():
+            if isinstance(module, nn.MaxPool2d):
+                module.kernel_size = module.stride = stride
 
 
 @MODELS.register_module()
@@ -62,10 +74,19 @@ class FBKDTeacherConnector(_FBKDBase):
         reduction (int): Non-local channel reduction. Defaults to 2.
         conv_cfg (dict, optional): Non-local conv config.
         norm_cfg (dict, optional): Non-local norm config.
-        downsample_stride (int): >1 sub-samples the non-local keys.
+        downsample_stride (int): >1 sub-samples the non-local keys by
+            max-pooling with this stride. Defaults to 2.
         spatial_T (float): Spatial temperature. Defaults to 0.5.
         channel_T (float): Channel temperature. Defaults to 0.5.
         init_cfg (dict, optional): Initialisation config.
+        use_scale (bool): mmcv ``NonLocal2d`` argument. Defaults to True.
+        mode (str): mmcv ``NonLocal2d`` pairwise function
+            (``'embedded_gaussian'``, ``'dot_product'``, ``'gaussian'``,
+            ``'concatenation'``). Defaults to ``'embedded_gaussian'``.
+        sub_sample (bool, optional): mmcv ``NonLocal2d`` argument; overrides
+            ``downsample_stride > 1`` when given.
+        maxpool_stride (int, optional): Pooling stride of the sub-sampled
+            keys; overrides ``downsample_stride`` when given.
     """
 
     def forward_train(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:

@@ -94,17 +94,21 @@ class DynamicNormCounter(_DynamicCounterBase):
 
 
 for _name in ('DynamicConv2dCounter', 'DynamicConv2dAdaptivePaddingCounter'):
-    _register(_name)(type(_name, (DynamicConvCounter, ), {}))
-_register('DynamicLinearCounter')(
-    type('DynamicLinearCounter', (DynamicLinearCounter, ), {}))
+    globals()[_name] = _register(_name)(
+        type(_name, (DynamicConvCounter, ), {'__module__': __name__}))
+DynamicLinearCounter = _register('DynamicLinearCounter')(
+    type('DynamicLinearCounter', (DynamicLinearCounter, ),
+         {'__module__': __name__}))
 for _name in ('DynamicBatchNorm1dCounter', 'DynamicBatchNorm2dCounter',
               'DynamicBatchNorm3dCounter', 'DynamicBatchNormXdCounter',
               'DynamicSyncBatchNormCounter', 'DynamicLayerNormCounter',
               'DynamicLayerNorm2dCounter', 'DynamicGroupNormCounter',
-              'DMCPBatchNorm2dCounter'):
-    _register(_name)(type(_name, (DynamicNormCounter, ), {}))
-for _name in ('BigNasConv2dCounter', 'OFAConv2dCounter'):
-    _register(_name)(type(_name, (DynamicConvCounter, ), {}))
+              'DMCPBatchNorm2dCounter', 'SwitchableBatchNorm2dCounter'):
+    globals()[_name] = _register(_name)(
+        type(_name, (DynamicNormCounter, ), {'__module__': __name__}))
+for _name in ('BigNasConv2dCounter', 'OFAConv2dCounter', 'FuseConv2dCounter'):
+    globals()[_name] = _register(_name)(
+        type(_name, (DynamicConvCounter, ), {'__module__': __name__}))
 
 
 class InputResizerCounter(_DynamicCounterBase):
@@ -117,9 +121,7 @@ class InputResizerCounter(_DynamicCounterBase):
         module.__params__ = 0
 
 
-for _name in ('InputResizerCounter', 'DynamicInputResizerCounter'):
-    _register(_name)(type(_name, (InputResizerCounter, ), {}))
-_register('SwitchableBatchNorm2dCounter')(
-    type('SwitchableBatchNorm2dCounter', (DynamicNormCounter, ), {}))
-_register('FuseConv2dCounter')(
-    type('FuseConv2dCounter', (DynamicConvCounter, ), {}))
+_register('InputResizerCounter')(InputResizerCounter)
+DynamicInputResizerCounter = _register('DynamicInputResizerCounter')(
+    type('DynamicInputResizerCounter', (InputResizerCounter, ),
+         {'__module__': __name__}))

@@ -9,6 +9,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.config_dict import as_config_dict
 from mmrazor.utils.typing import DumpChosen
 from ..base_mutable import CHOICE_TYPE, CHOSEN_TYPE
 from .mutable_module import MutableModule
@@ -148,6 +149,7 @@ class OneShotMutableOP(OneShotMutableModule[str, str]):
             if isinstance(op_cfg, nn.Module):
                 ops[name] = op_cfg
                 continue
+            op_cfg = as_config_dict(op_cfg)
             if not isinstance(op_cfg, dict) or 'type' not in op_cfg:
                 raise TypeError(
                     f'candidate {name!r} must be a config dict with a '

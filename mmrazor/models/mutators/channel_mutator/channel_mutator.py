@@ -11,6 +11,7 @@ from torch import nn
 from mmrazor.models.mutables import (MutableChannelUnit,
                                      SequentialMutableChannelUnit)
 from mmrazor.registry import MODELS, TASK_UTILS
+from mmrazor.utils.config_dict import as_config_dict
 from ..base_mutator import BaseMutator
 
 ChannelUnitType = TypeVar('ChannelUnitType', bound=MutableChannelUnit)
@@ -136,6 +137,7 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
     def _parse_channel_unit_cfg(channel_unit_cfg):
         if isinstance(channel_unit_cfg, type):
             return channel_unit_cfg, {}, {}
+        channel_unit_cfg = as_config_dict(channel_unit_cfg)
         if not isinstance(channel_unit_cfg, dict):
             raise TypeError('channel_unit_cfg must be a unit class or a '
                             f'dict, got {type(channel_unit_cfg).__name__}')

@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Union
 from mmengine.config import ConfigDict
 
 from mmrazor.registry import TASK_UTILS
+from mmrazor.utils.config_dict import as_config_dict
 from .distill_delivery import DistillDelivery
 
 SUPPORT_DELIVERIES = ['FunctionOutputs', 'MethodOutputs']
@@ -28,6 +29,7 @@ class DistillDeliveryManager:
         if deliveries:
             if isinstance(deliveries, (list, tuple)):
                 deliveries = {str(i): d for i, d in enumerate(deliveries)}
+            deliveries = as_config_dict(deliveries)
             if not isinstance(deliveries, dict):
                 raise TypeError('deliveries should be a dict or a list of '
                                 'delivery cfgs, but got '

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from mmrazor.registry import TASK_UTILS
+from mmrazor.utils.config_dict import as_config_dict
 
 
 @TASK_UTILS.register_module()
@@ -200,6 +201,7 @@ def build_demo_input(
         return DefaultDemoInput()
     if isinstance(demo_input, BaseDemoInput):
         return demo_input
+    demo_input = as_config_dict(demo_input)
     if isinstance(demo_input, dict):
         return TASK_UTILS.build(demo_input)
     if isinstance(demo_input, (list, tuple)):

@@ -5,3 +5,7 @@ from .counters import __all__ as _counters_all
 from .resource_estimator import ResourceEstimator
 
 __all__ = ['BaseEstimator', 'ResourceEstimator'] + list(_counters_all)
+
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
+
+__getattr__ = subpackage_getattr(__name__)

@@ -4,6 +4,8 @@ from typing import Dict, Optional, Tuple, Union
 
 import torch.nn
 
+from mmrazor.utils.config_dict import as_config_dict
+
 
 class BaseEstimator(metaclass=ABCMeta):
     """The base class of resource estimators.
@@ -21,6 +23,7 @@ class BaseEstimator(metaclass=ABCMeta):
                  input_shape: Tuple = (1, 3, 224, 224),
                  units: Dict = dict(),
                  as_strings: bool = False) -> None:
+        units = as_config_dict(units)
         if not isinstance(units, dict):
             raise TypeError(f'units must be a dict, got {units!r}')
         self.input_shape = tuple(input_shape)

@@ -7,6 +7,7 @@ from mmengine.config import ConfigDict
 from torch import nn
 
 from mmrazor.registry import TASK_UTILS
+from mmrazor.utils.config_dict import as_config_dict
 from .base_recorder import BaseRecorder
 from .utils import close_matches
 
@@ -35,6 +36,7 @@ class RecorderManager:
                                             BaseRecorder]]] = None) -> None:
         self._recorders: Dict[str, BaseRecorder] = dict()
         if recorders:
+            recorders = as_config_dict(recorders)
             if not isinstance(recorders, dict):
                 raise TypeError('recorders should be a dict of '
                                 '{name: recorder cfg}, but got '

@@ -32,6 +32,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
 from mmrazor.registry import TASK_UTILS
+from mmrazor.utils.config_dict import as_config_dict
 from .parsers import output_dtypes, output_shapes, parse_grad_fn
 from .path import (Path, PathConcatNode, PathConvNode, PathDepthWiseConvNode,
                    PathLinearNode, PathList, PathNode, PathNormNode)
@@ -538,6 +539,7 @@ def _build_loss_calculator(cfg: Any) -> Callable:
     if cfg is None:
         from .loss_calculator import SumPseudoLoss
         return SumPseudoLoss()
+    cfg = as_config_dict(cfg)
     if isinstance(cfg, dict):
         cfg = dict(cfg)
         if isinstance(cfg.get('type'), str) and '.' not in cfg['type']:
@@ -802,8 +804,9 @@ def build_graph_by_backward_tracer(analyzer: Any, model: nn.Module,
         tracer = BackwardTracer(
             DemoInputPseudoLoss(data), leaf_modules=analyzer.leaf_modules)
         notes = _wrap(model, data)[2]
-    elif isinstance(tracer, dict):
-        tracer = TASK_UTILS.build(dict(tracer, _scope_='mmrazor'))
+    elif isinstance(as_config_dict(tracer), dict):
+        tracer = TASK_UTILS.build(
+            dict(as_config_dict(tracer), _scope_='mmrazor'))
     graph = ModuleGraph.init_from_backward_tracer(model, tracer)
     return graph, notes
 

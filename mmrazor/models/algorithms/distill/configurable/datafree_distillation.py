@@ -7,6 +7,7 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmrazor.models.utils import add_prefix, set_requires_grad
 from mmrazor.registry import MODELS
+from mmrazor.utils.config_dict import as_config_dict
 from ...base import BaseAlgorithm
 from .teacher_ckpt import load_teacher_checkpoint
 
@@ -47,6 +48,7 @@ class DataFreeDistillation(BaseAlgorithm):
         self.student_train_first = student_train_first
         self.distiller = MODELS.build(distiller)
         self.generator_distiller = MODELS.build(generator_distiller)
+        teachers = as_config_dict(teachers)
         if not isinstance(teachers, dict) or not teachers:
             raise TypeError('teachers should be a non-empty dict of '
                             '{name: dict(build_cfg=..., ckpt_path=...)}')
@@ -63,6 +65,7 @@ class DataFreeDistillation(BaseAlgorithm):
             self.set_module_inplace_false(teacher, 'teacher')
             set_requires_grad(teacher, False)
             self.teachers[name] = teacher
+        generator = as_config_dict(generator)
         if isinstance(generator, dict):
             generator = MODELS.build(generator)
         self.generator = generator

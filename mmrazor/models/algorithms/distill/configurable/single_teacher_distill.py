@@ -9,6 +9,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
+from mmrazor.utils.config_dict import as_config_dict
 from ...base import BaseAlgorithm, LossResults
 from .teacher_ckpt import load_teacher_checkpoint
 
@@ -54,6 +55,7 @@ class SingleTeacherDistill(BaseAlgorithm):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.distiller = MODELS.build(distiller)
+        teacher = as_config_dict(teacher)
         if isinstance(teacher, dict):
             teacher = MODELS.build(teacher)
         if not isinstance(teacher, nn.Module):

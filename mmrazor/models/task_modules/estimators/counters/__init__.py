@@ -6,3 +6,7 @@ from .op_counters import __all__ as _op_all
 
 __all__ = ['get_model_flops_params', 'get_model_latency', 'get_counter_type'
            ] + list(_op_all)
+
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
+
+__getattr__ = subpackage_getattr(__name__)

@@ -270,6 +270,21 @@ class CustomTracer(QuantizationTracer):
             _resolve_method(m) for m in self.skipped_methods
         ]
 
+    def add_skipped_methods(self, methods: List[str]) -> List[str]:
+        """Skip ``methods`` as well (those already skipped are ignored).
+
+        Args:
+            methods (list[str]): ``'pkg.Class.method'`` entries.
+
+        Returns:
+            list[str]: The entries added.
+        """
+        added = [m for m in methods if m not in self.skipped_methods]
+        targets = [_resolve_method(m) for m in added]
+        self.skipped_methods += added
+        self.skipped_method_targets += targets
+        return added
+
     def trace(self,
               root: Union[nn.Module, Callable],
               concrete_args: Optional[Dict[str, Any]] = None) -> Graph:

@@ -1,0 +1,11 @@
+# The FPN levels p3..p6 of two detectors (e.g. student and teacher), for
+# feature_diff_visualization.py.
+recorders1 = dict(
+    neck=dict(_scope_='mmrazor', type='ModuleOutputs', source='neck'))
+mappings1 = dict(
+    p3=dict(recorder='neck', data_idx=0),
+    p4=dict(recorder='neck', data_idx=1),
+    p5=dict(recorder='neck', data_idx=2),
+    p6=dict(recorder='neck', data_idx=3))
+recorders2 = recorders1
+mappings2 = mappings1
