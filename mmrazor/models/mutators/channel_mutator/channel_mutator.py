@@ -51,10 +51,13 @@ def _load_units_file(path: str) -> Dict:
             '{unit_name: {"init_args": ..., "channels": ..., "choice": '
             '...}} or a mutator config with channel_unit_cfg.units')
     return data
+
+
 def _check_choice_fits(unit: MutableChannelUnit, choice: Any) -> Any:
     """A channel-number choice above the unit's channels keeps them all,
-    with a warning naming the unit (published structure files, e.g.
-    ``DMCP_MBV2_100M.json``, hold such choices)."""
+    with a warning naming the unit: the published ``DMCP_MBV2_100M.json``
+    asks 693 of the 576 channels of ``backbone.layer6.0.conv.0`` (every
+    other choice of it fits the mmcls MobileNetV2 it was written on)."""
     if isinstance(choice, int) and not isinstance(choice, bool) and \
             choice > unit.num_channels:
         import warnings
@@ -81,8 +84,9 @@ def _check_channels_fit(model: nn.Module, unit_name: str,
             except KeyError as e:
                 raise KeyError(
                     f'unit {unit_name}: module {ch["name"]} is not in '
-                    f'{type(model).__name__} (was the config written for '
-                    'another model?)') from e
+                    f'the model: not found in {type(model).__name__} (was '
+                    'the config written for another model?)') from e
+            try:
                 num = utils.channel_num(module, is_out)
             except (TypeError, AttributeError):
                 continue
