@@ -15,6 +15,21 @@ def repo_root():
     return REPO
 
 
+def _default_scope_restorer():
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _restore_default_scope_per_module():
+    """Undo the scopes that module-scoped fixtures (a shared Runner) leave
+    behind once their module is done."""
+    yield from _default_scope_restorer()
+
+
 @pytest.fixture(autouse=True)
 def _restore_default_scope():
     """Give every test the MMEngine default scope it started with.
@@ -23,8 +38,4 @@ def _restore_default_scope():
     behind (e.g. 'mmpretrain' for a digits config), after which bare type
     names of later tests would be looked up in that scope.
     """
-    from mmengine.registry import DefaultScope
-    saved = DefaultScope._instance_dict.copy()
-    yield
-    DefaultScope._instance_dict.clear()
-    DefaultScope._instance_dict.update(saved)
+    yield from _default_scope_restorer()
