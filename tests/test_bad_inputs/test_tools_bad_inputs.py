@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import KD, L1, PTQ, SPOS, VANILLA, written
+from bad_input_helpers import KD, L1, PTQ, SPOS, VANILLA, written
 
 
 def _cfg(tmp_path, body, base=VANILLA, name='bad.py'):
