@@ -7,14 +7,14 @@ columns of its block with the row of the upper Cholesky factor of
 ``H^-1``, and the block's accumulated error is applied to all later
 columns at once (lazy batched update).
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
 
 from mmrazor.implementations.pruning.sparse_gpt.hessian import HessianMixIn
 from mmrazor.implementations.pruning.sparse_gpt.ops import _convert_conv
-from .quantizer import Quantizer, dequantize_codes, dequantize_grouped
+from .quantizer import Quantizer, dequantize_grouped
 
 
 class GPTQMixIn(HessianMixIn):
@@ -27,6 +27,9 @@ class GPTQMixIn(HessianMixIn):
     column) and ``gptq_bits`` describe them exactly:
     ``weight = scales[:, g_idx] * (codes - zeros[:, g_idx])``.
     """
+
+    #: Columns per sub-block inside a lazy-update block (see :meth:`quant`).
+    sub_blocksize = 16
 
     def _gptq_mix_in_init(self) -> None:
         self._hessian_mix_in_init()
@@ -90,12 +93,12 @@ class GPTQMixIn(HessianMixIn):
 
         # work on the transpose: one weight column is one contiguous row
         Wt = W.t().contiguous()
-        codes_t = torch.zeros_like(Wt)
+        codes_t = torch.empty_like(Wt)
         scales, zeros = [], []
         losses = torch.zeros(rows, dtype=W.dtype, device=W.device)
-        scale = quantizer.scale.flatten()
-        zero = quantizer.zero.flatten()
         if groupsize == -1:
+            scale = quantizer.scale.flatten()
+            zero = quantizer.zero.flatten()
             scales.append(scale)
             zeros.append(zero)
 
@@ -103,39 +106,52 @@ class GPTQMixIn(HessianMixIn):
             i2 = min(i1 + blocksize, columns)
             count = i2 - i1
             W1 = Wt[i1:i2].clone()
-            C1 = torch.zeros_like(W1)
-            Err1 = torch.zeros_like(W1)
+            C1 = codes_t[i1:i2]
+            # D1: the rounding errors ``w - q`` of the block's columns
+            D1 = torch.empty_like(W1)
             Hinv1 = Hinv[i1:i2, i1:i2]
+            d1 = Hinv1.diagonal().unsqueeze(1)
+            # row i: how column i's rounding error moves the block's later
+            # columns (``[H^-1]_i,: / [H^-1]_ii``)
+            G1 = Hinv1 / d1
+            # per-row views made once per block, not once per column
+            w_rows, c_rows = W1.unbind(0), C1.unbind(0)
+            d_rows, g_rows = D1.unbind(0), G1.unbind(0)
 
-            for i in range(count):
-                col = i1 + i
-                if groupsize != -1 and col % groupsize == 0:
-                    # the group's columns with every update so far,
-                    # including the pending (lazy) ones of this block
-                    end = col + groupsize
-                    group = W1[i:i + groupsize]
-                    if end > i2:
-                        later = Wt[i2:end] - Hinv[i1:i1 + i,
-                                                  i2:end].t().matmul(Err1[:i])
-                        group = torch.cat([group, later], dim=0)
-                    quantizer.find_params(group.t(), weight=True)
-                    scale = quantizer.scale.flatten()
-                    zero = quantizer.zero.flatten()
-                    scales.append(scale)
-                    zeros.append(zero)
-                w = W1[i]
-                c = C1[i]
-                torch.div(w, scale, out=c).round_().add_(zero).clamp_(0, maxq)
-                err1 = Err1[i]
-                torch.sub(w, dequantize_codes(c, scale, zero), out=err1)
-                err1.div_(Hinv1[i, i])
-                # compensate the block's remaining columns (rank-1 update)
-                W1[i:].addr_(Hinv1[i, i:], err1, alpha=-1)
+            # columns are swept in sub-blocks: rank-1 updates stay inside
+            # the sub-block and its errors reach the rest of the block in
+            # one product (the lazy update, one level down); a sub-block
+            # never spans a group start, so that a group's parameters see
+            # every update of the columns before it
+            s1 = 0
+            while s1 < count:
+                s2 = min(s1 + self.sub_blocksize, count)
+                if groupsize != -1:
+                    s2 = min(s2, ((i1 + s1) // groupsize + 1) * groupsize - i1)
+                for i in range(s1, s2):
+                    if groupsize != -1 and (i1 + i) % groupsize == 0:
+                        scale, zero = self._group_params(
+                            quantizer, Wt, W1, D1, d1, Hinv, i1, i, groupsize)
+                        scales.append(scale)
+                        zeros.append(zero)
+                    w, c, d = w_rows[i], c_rows[i], d_rows[i]
+                    torch.div(w, scale, out=c).round_().add_(zero).clamp_(
+                        0, maxq)
+                    # d = w - scale * (c - zero), the dequantize_codes formula
+                    torch.sub(c, zero, out=d).mul_(scale)
+                    torch.sub(w, d, out=d)
+                    if i + 1 < s2:
+                        # compensate the sub-block's later columns (rank-1)
+                        W1[i + 1:s2].addr_(g_rows[i][i + 1:s2], d, alpha=-1)
+                if s2 < count:
+                    W1[s2:].addmm_(G1[s1:s2, s2:].t(), D1[s1:s2], alpha=-1)
+                s1 = s2
 
-            codes_t[i1:i2] = C1
+            Err1 = D1.div_(d1)
             losses += Err1.pow(2).sum(0) / 2
             # the lazy batched update of all later columns
-            Wt[i2:].addmm_(Hinv[i1:i2, i2:].t(), Err1, alpha=-1)
+            if i2 < columns:
+                Wt[i2:].addmm_(Hinv[i1:i2, i2:].t(), Err1, alpha=-1)
 
         codes = codes_t.t()
         if groupsize == -1:
@@ -152,6 +168,28 @@ class GPTQMixIn(HessianMixIn):
                                               1), torch.stack(zeros, 1),
                            g_idx.to(torch.int32), quantizer.bits)
         return float(losses.sum())
+
+    @staticmethod
+    def _group_params(quantizer: Quantizer, Wt: torch.Tensor,
+                      W1: torch.Tensor, D1: torch.Tensor, d1: torch.Tensor,
+                      Hinv: torch.Tensor, i1: int, i: int,
+                      groupsize: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Scale and zero of the group starting at column ``i1 + i``.
+
+        The group's columns are taken with every update so far, including
+        the pending (lazy) ones of the current block on the columns after
+        it (``Wt`` and ``W1`` are transposed weights, ``D1 / d1`` the
+        scaled errors of the block's first ``i`` columns).
+        """
+        i2 = i1 + W1.shape[0]
+        end = i1 + i + groupsize
+        group = W1[i:i + groupsize]
+        if end > i2:
+            later = Wt[i2:end] - Hinv[i1:i1 + i, i2:end].t().matmul(
+                D1[:i] / d1[:i])
+            group = torch.cat([group, later], dim=0)
+        quantizer.find_params(group.t(), weight=True)
+        return quantizer.scale.flatten(), quantizer.zero.flatten()
 
     def set_quantized(self, codes: torch.Tensor, scales: torch.Tensor,
                       zeros: torch.Tensor, g_idx: torch.Tensor,
