@@ -91,11 +91,18 @@ class GPTQMixIn(HessianMixIn):
             W = W[:, perm]
         W, Hinv = self._hessian_inverse(W, percdamp, perm)
 
-        # work on the transpose: one weight column is one contiguous row
+        # work on the transpose: one weight column is one contiguous row;
+        # Dt holds the rounding errors ``w - q`` of the quantized columns
         Wt = W.t().contiguous()
         codes_t = torch.empty_like(Wt)
+        Dt = torch.empty_like(Wt)
+        # row j of G: how column j's rounding error moves the later columns,
+        # ``[H^-1]_j,: / [H^-1]_jj`` (U's rows over their diagonal)
+        diag = Hinv.diagonal().clone()
+        G = Hinv.div_(diag.unsqueeze(1))
+        # one view per column, made once instead of once per column
+        w_rows, c_rows, d_rows = Wt.unbind(0), codes_t.unbind(0), Dt.unbind(0)
         scales, zeros = [], []
-        losses = torch.zeros(rows, dtype=W.dtype, device=W.device)
         if groupsize == -1:
             scale = quantizer.scale.flatten()
             zero = quantizer.zero.flatten()
@@ -104,56 +111,41 @@ class GPTQMixIn(HessianMixIn):
 
         for i1 in range(0, columns, blocksize):
             i2 = min(i1 + blocksize, columns)
-            count = i2 - i1
-            W1 = Wt[i1:i2].clone()
-            C1 = codes_t[i1:i2]
-            # D1: the rounding errors ``w - q`` of the block's columns
-            D1 = torch.empty_like(W1)
-            Hinv1 = Hinv[i1:i2, i1:i2]
-            d1 = Hinv1.diagonal().unsqueeze(1)
-            # row i: how column i's rounding error moves the block's later
-            # columns (``[H^-1]_i,: / [H^-1]_ii``)
-            G1 = Hinv1 / d1
-            # per-row views made once per block, not once per column
-            w_rows, c_rows = W1.unbind(0), C1.unbind(0)
-            d_rows, g_rows = D1.unbind(0), G1.unbind(0)
-
-            # columns are swept in sub-blocks: rank-1 updates stay inside
-            # the sub-block and its errors reach the rest of the block in
-            # one product (the lazy update, one level down); a sub-block
-            # never spans a group start, so that a group's parameters see
-            # every update of the columns before it
-            s1 = 0
-            while s1 < count:
-                s2 = min(s1 + self.sub_blocksize, count)
+            # the block's columns are swept in sub-blocks: rank-1 updates
+            # stay inside the sub-block and its errors reach the rest of the
+            # block in one product (the lazy update, one level down); a
+            # sub-block never spans a group start, so that a group's
+            # parameters see every update of the columns before it
+            s1 = i1
+            while s1 < i2:
+                s2 = min(s1 + self.sub_blocksize, i2)
                 if groupsize != -1:
-                    s2 = min(s2, ((i1 + s1) // groupsize + 1) * groupsize - i1)
-                for i in range(s1, s2):
-                    if groupsize != -1 and (i1 + i) % groupsize == 0:
+                    s2 = min(s2, (s1 // groupsize + 1) * groupsize)
+                for col in range(s1, s2):
+                    if groupsize != -1 and col % groupsize == 0:
                         scale, zero = self._group_params(
-                            quantizer, Wt, W1, D1, d1, Hinv, i1, i, groupsize)
+                            quantizer, Wt, Dt, G, i1, i2, col, groupsize)
                         scales.append(scale)
                         zeros.append(zero)
-                    w, c, d = w_rows[i], c_rows[i], d_rows[i]
+                    w, c, d = w_rows[col], c_rows[col], d_rows[col]
                     torch.div(w, scale, out=c).round_().add_(zero).clamp_(
                         0, maxq)
                     # d = w - scale * (c - zero), the dequantize_codes formula
                     torch.sub(c, zero, out=d).mul_(scale)
                     torch.sub(w, d, out=d)
-                    if i + 1 < s2:
+                    if col + 1 < s2:
                         # compensate the sub-block's later columns (rank-1)
-                        W1[i + 1:s2].addr_(g_rows[i][i + 1:s2], d, alpha=-1)
-                if s2 < count:
-                    W1[s2:].addmm_(G1[s1:s2, s2:].t(), D1[s1:s2], alpha=-1)
+                        Wt[col + 1:s2].addr_(G[col, col + 1:s2], d, alpha=-1)
+                if s2 < i2:
+                    Wt[s2:i2].addmm_(G[s1:s2, s2:i2].t(), Dt[s1:s2], alpha=-1)
                 s1 = s2
-
-            Err1 = D1.div_(d1)
-            losses += Err1.pow(2).sum(0) / 2
             # the lazy batched update of all later columns
             if i2 < columns:
-                Wt[i2:].addmm_(Hinv[i1:i2, i2:].t(), Err1, alpha=-1)
+                Wt[i2:].addmm_(G[i1:i2, i2:].t(), Dt[i1:i2], alpha=-1)
+        loss = Dt.div_(diag.unsqueeze(1)).pow_(2).sum() / 2
 
-        codes = codes_t.t()
+        # codes are small integers: narrow them before the transpose
+        codes = codes_t.to(torch.uint8).t().contiguous()
         if groupsize == -1:
             g_perm = torch.zeros(columns, dtype=torch.long)
         else:
@@ -167,26 +159,25 @@ class GPTQMixIn(HessianMixIn):
         self.set_quantized(codes, torch.stack(scales,
                                               1), torch.stack(zeros, 1),
                            g_idx.to(torch.int32), quantizer.bits)
-        return float(losses.sum())
+        return float(loss)
 
     @staticmethod
     def _group_params(quantizer: Quantizer, Wt: torch.Tensor,
-                      W1: torch.Tensor, D1: torch.Tensor, d1: torch.Tensor,
-                      Hinv: torch.Tensor, i1: int, i: int,
+                      Dt: torch.Tensor, G: torch.Tensor, i1: int, i2: int,
+                      col: int,
                       groupsize: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Scale and zero of the group starting at column ``i1 + i``.
+        """Scale and zero of the group starting at column ``col`` of the
+        block ``[i1, i2)``.
 
-        The group's columns are taken with every update so far, including
-        the pending (lazy) ones of the current block on the columns after
-        it (``Wt`` and ``W1`` are transposed weights, ``D1 / d1`` the
-        scaled errors of the block's first ``i`` columns).
+        The group's columns are taken with every update so far: those in
+        the block have them all; those after it get the block's pending
+        (lazy) update from the errors ``Dt`` of columns ``i1..col-1``
+        (``Wt``, ``Dt`` transposed, ``G`` as in :meth:`quant`).
         """
-        i2 = i1 + W1.shape[0]
-        end = i1 + i + groupsize
-        group = W1[i:i + groupsize]
+        end = col + groupsize
+        group = Wt[col:min(end, i2)]
         if end > i2:
-            later = Wt[i2:end] - Hinv[i1:i1 + i, i2:end].t().matmul(
-                D1[:i] / d1[:i])
+            later = Wt[i2:end] - G[i1:col, i2:end].t().matmul(Dt[i1:col])
             group = torch.cat([group, later], dim=0)
         quantizer.find_params(group.t(), weight=True)
         return quantizer.scale.flatten(), quantizer.zero.flatten()
