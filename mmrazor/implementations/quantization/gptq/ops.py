@@ -65,8 +65,9 @@ class GPTQMixIn(HessianMixIn):
             float: Estimated reconstruction error
             ``sum (w - q)^2 / [H^-1]_jj^2 / 2``.
         """
-        W = self.weight_matrix.detach().to(self._solver_dtype(), copy=True)
-        rows, columns = W.shape
+        # no copy yet: W is only read until it is transposed below
+        W = self.weight_matrix.detach().to(self._solver_dtype())
+        columns = W.shape[1]
         if blocksize < 1:
             raise ValueError(f'Layer {self.layer_name!r}: blocksize must '
                              f'be >= 1, got {blocksize}.')
@@ -84,16 +85,17 @@ class GPTQMixIn(HessianMixIn):
         if groupsize == -1:
             quantizer.find_params(W, weight=True)
 
+        # work on the transpose (a copy): one weight column is one
+        # contiguous row; Dt holds the rounding errors ``w - q``
         perm = None
         if actorder:
             perm = torch.argsort(
                 torch.diag(self.hessian).to(W.device), descending=True)
-            W = W[:, perm]
-        W, Hinv = self._hessian_inverse(W, percdamp, perm)
-
-        # work on the transpose: one weight column is one contiguous row;
-        # Dt holds the rounding errors ``w - q`` of the quantized columns
-        Wt = W.t().contiguous()
+            Wt = W.t()[perm]
+        else:
+            Wt = W.t().clone(memory_format=torch.contiguous_format)
+        Wt, Hinv = self._hessian_inverse(Wt.t(), percdamp, perm)
+        Wt = Wt.t()
         codes_t = torch.empty_like(Wt)
         Dt = torch.empty_like(Wt)
         # row j of G: how column j's rounding error moves the later columns,
@@ -102,12 +104,16 @@ class GPTQMixIn(HessianMixIn):
         G = Hinv.div_(diag.unsqueeze(1))
         # one view per column, made once instead of once per column
         w_rows, c_rows, d_rows = Wt.unbind(0), codes_t.unbind(0), Dt.unbind(0)
+        # the sweep keeps codes minus zero points, clamped to
+        # [-zero, maxq - zero]: round(w / scale) + zero clamped to [0, maxq]
+        # with the zero points added once at the end (exact: integers)
         scales, zeros = [], []
         if groupsize == -1:
             scale = quantizer.scale.flatten()
             zero = quantizer.zero.flatten()
             scales.append(scale)
             zeros.append(zero)
+            low, high = -zero, maxq - zero
 
         for i1 in range(0, columns, blocksize):
             i2 = min(i1 + blocksize, columns)
@@ -127,12 +133,11 @@ class GPTQMixIn(HessianMixIn):
                             quantizer, Wt, Dt, G, i1, i2, col, groupsize)
                         scales.append(scale)
                         zeros.append(zero)
+                        low, high = -zero, maxq - zero
                     w, c, d = w_rows[col], c_rows[col], d_rows[col]
-                    torch.div(w, scale, out=c).round_().add_(zero).clamp_(
-                        0, maxq)
-                    # d = w - scale * (c - zero), the dequantize_codes formula
-                    torch.sub(c, zero, out=d).mul_(scale)
-                    torch.sub(w, d, out=d)
+                    torch.div(w, scale, out=c).round_().clamp_(low, high)
+                    # d = w - scale * (code - zero): the rounding error
+                    torch.addcmul(w, scale, c, value=-1, out=d)
                     if col + 1 < s2:
                         # compensate the sub-block's later columns (rank-1)
                         Wt[col + 1:s2].addr_(G[col, col + 1:s2], d, alpha=-1)
@@ -143,6 +148,11 @@ class GPTQMixIn(HessianMixIn):
             if i2 < columns:
                 Wt[i2:].addmm_(G[i1:i2, i2:].t(), Dt[i1:i2], alpha=-1)
         loss = Dt.div_(diag.unsqueeze(1)).pow_(2).sum() / 2
+        if groupsize == -1:
+            codes_t.add_(zero)
+        else:
+            g_sweep = torch.arange(columns, device=Wt.device) // groupsize
+            codes_t.add_(torch.stack(zeros)[g_sweep])
 
         # codes are small integers: narrow them before the transpose
         codes = codes_t.to(torch.uint8).t().contiguous()
