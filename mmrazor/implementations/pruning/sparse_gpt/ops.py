@@ -115,6 +115,11 @@ class SparseGptMixIn(HessianMixIn):
             # rest of the block in one product (lazy update, one level down)
             for s1 in range(i1, i2, sub):
                 s2 = min(s1 + sub, i2)
+                # G is upper triangular with a unit diagonal: the whole
+                # sub-block can take G's row (columns before ``col`` stay,
+                # ``col`` loses its pruned weights), no per-column slices
+                W_sub = Wt[s1:s2]
+                g_rows = G[s1:s2, s1:s2].unbind(0)
                 for col in range(s1, s2):
                     if prunen != 0 and (col - i1) % prunem == 0:
                         score = Wt[col:col + prunem]**2 / \
@@ -124,7 +129,7 @@ class SparseGptMixIn(HessianMixIn):
                     d = torch.mul(w_rows[col], m_rows[col], out=d_rows[col])
                     if col + 1 < s2:
                         # compensate the sub-block's later columns (rank-1)
-                        Wt[col + 1:s2].addr_(G[col, col + 1:s2], d, alpha=-1)
+                        W_sub.addr_(g_rows[col - s1], d, alpha=-1)
                 if s2 < i2:
                     Wt[s2:i2].addmm_(G[s1:s2, s2:i2].t(), Dt[s1:s2], alpha=-1)
 
@@ -132,7 +137,7 @@ class SparseGptMixIn(HessianMixIn):
             # the lazy batched update of all later columns
             if i2 < columns:
                 Wt[i2:].addmm_(G[i1:i2, i2:].t(), Dt[i1:i2], alpha=-1)
-        loss = Dt.div_(diag.unsqueeze(1)).pow_(2).sum() / 2
+        loss = (torch.linalg.vector_norm(Dt, dim=1) / diag).pow_(2).sum() / 2
 
         W = Wt.t()
         self.weight_matrix = W

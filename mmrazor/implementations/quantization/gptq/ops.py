@@ -127,6 +127,12 @@ class GPTQMixIn(HessianMixIn):
                 s2 = min(s1 + self.sub_blocksize, i2)
                 if groupsize != -1:
                     s2 = min(s2, (s1 // groupsize + 1) * groupsize)
+                # G is upper triangular with a unit diagonal: updating the
+                # whole sub-block with G's row leaves the columns before
+                # ``col`` as they are and turns ``col`` itself into its
+                # quantized value, so no per-column slices are needed
+                W_sub = Wt[s1:s2]
+                g_rows = G[s1:s2, s1:s2].unbind(0)
                 for col in range(s1, s2):
                     if groupsize != -1 and col % groupsize == 0:
                         scale, zero = self._group_params(
@@ -140,14 +146,14 @@ class GPTQMixIn(HessianMixIn):
                     torch.addcmul(w, scale, c, value=-1, out=d)
                     if col + 1 < s2:
                         # compensate the sub-block's later columns (rank-1)
-                        Wt[col + 1:s2].addr_(G[col, col + 1:s2], d, alpha=-1)
+                        W_sub.addr_(g_rows[col - s1], d, alpha=-1)
                 if s2 < i2:
                     Wt[s2:i2].addmm_(G[s1:s2, s2:i2].t(), Dt[s1:s2], alpha=-1)
                 s1 = s2
             # the lazy batched update of all later columns
             if i2 < columns:
                 Wt[i2:].addmm_(G[i1:i2, i2:].t(), Dt[i1:i2], alpha=-1)
-        loss = Dt.div_(diag.unsqueeze(1)).pow_(2).sum() / 2
+        loss = (torch.linalg.vector_norm(Dt, dim=1) / diag).pow_(2).sum() / 2
         if groupsize == -1:
             codes_t.add_(zero)
         else:
