@@ -313,8 +313,8 @@ def test_inverse_upper_cholesky(n):
     torch.testing.assert_close(U, ref)
     # a matrix that is not positive definite fails like torch's Cholesky
     with pytest.raises(torch.linalg.LinAlgError):
-        inverse_upper_cholesky(H - 2 * torch.eye(n, dtype=H.dtype) *
-                               H.diagonal().max(), base=64)
+        inverse_upper_cholesky(
+            H - 2 * torch.eye(n, dtype=H.dtype) * H.diagonal().max(), base=64)
 
 
 @pytest.mark.parametrize('kwargs', [
@@ -329,8 +329,8 @@ def test_nm_result_does_not_depend_on_blocking(kwargs):
     H = correlated_inputs(512, 48).double()
     H = 2 * H.t() @ H / 512
     results = []
-    for blocksize, sub in ((kwargs['prunem'], 16), (24, 16), (48, 6),
-                           (48, 48)):
+    settings = ((kwargs['prunem'], 16), (24, 16), (48, 6), (48, 48))
+    for blocksize, sub in settings:
         layer = SparseGptLinear.convert_from(copy.deepcopy(lin))
         layer.hessian = H.clone()
         layer.hessian_samples = 512

@@ -159,7 +159,7 @@ def test_blocksize_does_not_change_the_result():
 
 
 @pytest.mark.parametrize('groupsize,actorder', [(-1, False), (12, False),
-                                               (20, True)])
+                                                (20, True)])
 def test_blocked_sweep_equals_column_by_column(groupsize, actorder):
     """blocksize 128 (lazy batched updates, sub-blocks) and blocksize 1 (every
     update applied at once) give the same codes, scales, weight and error in

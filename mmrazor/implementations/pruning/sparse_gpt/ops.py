@@ -124,7 +124,8 @@ class SparseGptMixIn(HessianMixIn):
                     if prunen != 0 and (col - i1) % prunem == 0:
                         score = Wt[col:col + prunem]**2 / \
                             diag[col:col + prunem].unsqueeze(1)**2
-                        idx = torch.topk(score, prunen, dim=0, largest=False)[1]
+                        idx = torch.topk(
+                            score, prunen, dim=0, largest=False)[1]
                         mask[col:col + prunem].scatter_(0, idx, True)
                     d = torch.mul(w_rows[col], m_rows[col], out=d_rows[col])
                     if col + 1 < s2:

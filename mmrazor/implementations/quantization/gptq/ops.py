@@ -178,9 +178,8 @@ class GPTQMixIn(HessianMixIn):
         return float(loss)
 
     @staticmethod
-    def _group_params(quantizer: Quantizer, Wt: torch.Tensor,
-                      Dt: torch.Tensor, G: torch.Tensor, i1: int, i2: int,
-                      col: int,
+    def _group_params(quantizer: Quantizer, Wt: torch.Tensor, Dt: torch.Tensor,
+                      G: torch.Tensor, i1: int, i2: int, col: int,
                       groupsize: int) -> Tuple[torch.Tensor, torch.Tensor]:
         """Scale and zero of the group starting at column ``col`` of the
         block ``[i1, i2)``.
