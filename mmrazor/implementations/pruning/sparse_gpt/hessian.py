@@ -197,24 +197,33 @@ def inverse_upper_cholesky(H: torch.Tensor, base: int = 128) -> torch.Tensor:
     Raises:
         torch.linalg.LinAlgError: ``H`` is not positive definite.
     """
+    out = torch.empty_like(H)
+    _inverse_upper_cholesky(H, base, out)
+    return out
+
+
+def _inverse_upper_cholesky(H: torch.Tensor, base: int,
+                            out: torch.Tensor) -> None:
+    """:func:`inverse_upper_cholesky` of ``H`` written into ``out`` (a view
+    of the caller's result, so that no level copies its blocks)."""
     n = H.shape[0]
     if n <= base:
         # with J the reversal, J H J = L L^T gives M = J L J
         L = torch.linalg.cholesky(H.flip(0, 1))
         eye = torch.eye(n, dtype=H.dtype, device=H.device)
-        return torch.linalg.solve_triangular(L, eye, upper=False).flip(0, 1)
+        out.copy_(
+            torch.linalg.solve_triangular(L, eye, upper=False).flip(0, 1))
+        return
     h = n // 2
-    U22 = inverse_upper_cholesky(H[h:, h:], base)
+    U22 = out[h:, h:]
+    _inverse_upper_cholesky(H[h:, h:], base, U22)
     M12 = H[:h, h:].matmul(U22.t())
-    U11 = inverse_upper_cholesky(
-        torch.addmm(H[:h, :h], M12, M12.t(), alpha=-1), base)
-    out = torch.empty_like(H)
-    out[:h, :h] = U11
-    out[h:, h:] = U22
+    U11 = out[:h, :h]
+    _inverse_upper_cholesky(
+        torch.addmm(H[:h, :h], M12, M12.t(), alpha=-1), base, U11)
     out[h:, :h] = 0
     torch.matmul(U11, M12.matmul(U22), out=out[:h, h:])
     out[:h, h:].neg_()
-    return out
 
 
 def lower_triangular_inverse(L: torch.Tensor, base: int = 128) -> torch.Tensor:
