@@ -118,8 +118,8 @@ class Quantizer(nn.Module):
         else:
             x = x.flatten().unsqueeze(0)
         zeros = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
-        xmin = torch.minimum(x.min(1).values, zeros)
-        xmax = torch.maximum(x.max(1).values, zeros)
+        xmin = torch.minimum(x.amin(1), zeros)
+        xmax = torch.maximum(x.amax(1), zeros)
         scale, zero = self._range_params(xmin, xmax)
 
         if self.mse:
