@@ -222,9 +222,13 @@ class GPTQMixIn(HessianMixIn):
         if not self.is_quantized:
             raise RuntimeError(
                 f'Layer {self.layer_name!r} is not quantized yet.')
+        # the float codes are a fresh tensor: dequantize them in place
         return dequantize_grouped(
-            self.gptq_codes.to(torch.float32), self.gptq_scales,
-            self.gptq_zeros.to(torch.float32), self.gptq_g_idx)
+            self.gptq_codes.to(torch.float32, copy=True),
+            self.gptq_scales,
+            self.gptq_zeros.to(torch.float32),
+            self.gptq_g_idx,
+            inplace=True)
 
 
 class GPTQLinear(GPTQMixIn, nn.Linear):
