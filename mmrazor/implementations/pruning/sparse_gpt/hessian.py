@@ -164,7 +164,7 @@ class HessianMixIn:
         weight[:, dead] = 0
         diag.add_(percdamp * torch.mean(diag))
         try:
-            U = inverse_upper_cholesky(H)
+            U = inverse_upper_cholesky(H, overwrite_input=True)
         except torch.linalg.LinAlgError as e:
             raise RuntimeError(
                 f'Layer {self.layer_name!r}: the dampened Hessian is not '
@@ -173,7 +173,9 @@ class HessianMixIn:
         return weight, U
 
 
-def inverse_upper_cholesky(H: torch.Tensor, base: int = 128) -> torch.Tensor:
+def inverse_upper_cholesky(H: torch.Tensor,
+                           base: int = 128,
+                           overwrite_input: bool = False) -> torch.Tensor:
     """Upper Cholesky factor ``U`` of ``H^-1`` (``U^T U = H^-1``) for a
     symmetric positive definite ``H``, without forming ``H^-1``.
 
@@ -185,11 +187,14 @@ def inverse_upper_cholesky(H: torch.Tensor, base: int = 128) -> torch.Tensor:
     triangular inverse together, mostly in matrix products (a single pass,
     faster than LAPACK's Cholesky followed by a triangular inverse); blocks
     of at most ``base`` rows use ``torch.linalg.cholesky`` on the reversed
-    matrix.
+    matrix. Every level works inside the result and ``H``: no
+    matrix-sized temporaries.
 
     Args:
         H (Tensor): ``n x n`` symmetric positive definite matrix.
         base (int): Largest block solved directly.
+        overwrite_input (bool): ``H`` is scratch and may be overwritten
+            (saves a copy).
 
     Returns:
         Tensor: ``n x n`` upper-triangular ``U``.
@@ -197,6 +202,8 @@ def inverse_upper_cholesky(H: torch.Tensor, base: int = 128) -> torch.Tensor:
     Raises:
         torch.linalg.LinAlgError: ``H`` is not positive definite.
     """
+    if not overwrite_input:
+        H = H.clone()
     out = torch.empty_like(H)
     _inverse_upper_cholesky(H, base, out)
     return out
@@ -204,8 +211,8 @@ def inverse_upper_cholesky(H: torch.Tensor, base: int = 128) -> torch.Tensor:
 
 def _inverse_upper_cholesky(H: torch.Tensor, base: int,
                             out: torch.Tensor) -> None:
-    """:func:`inverse_upper_cholesky` of ``H`` written into ``out`` (a view
-    of the caller's result, so that no level copies its blocks)."""
+    """:func:`inverse_upper_cholesky` of ``H`` (overwritten) into ``out``
+    (views of the caller's matrices)."""
     n = H.shape[0]
     if n <= base:
         # with J the reversal, J H J = L L^T gives M = J L J
@@ -215,15 +222,18 @@ def _inverse_upper_cholesky(H: torch.Tensor, base: int,
             torch.linalg.solve_triangular(L, eye, upper=False).flip(0, 1))
         return
     h = n // 2
-    U22 = out[h:, h:]
+    U11, U12, U22 = out[:h, :h], out[:h, h:], out[h:, h:]
+    # the lower-left block (zero in the end) is free until then; its
+    # transpose has the shape of M12
+    scratch = out[h:, :h].t()
     _inverse_upper_cholesky(H[h:, h:], base, U22)
-    M12 = H[:h, h:].matmul(U22.t())
-    U11 = out[:h, :h]
-    _inverse_upper_cholesky(
-        torch.addmm(H[:h, :h], M12, M12.t(), alpha=-1), base, U11)
-    out[h:, :h] = 0
-    torch.matmul(U11, M12.matmul(U22), out=out[:h, h:])
-    out[:h, h:].neg_()
+    M12 = torch.matmul(H[:h, h:], U22.t(), out=U12)
+    # the Schur complement A - M12 M12^T, in place of A
+    A = H[:h, :h].addmm_(M12, M12.t(), alpha=-1)
+    _inverse_upper_cholesky(A, base, U11)
+    X = torch.matmul(M12, U22, out=scratch)
+    torch.matmul(U11, X, out=U12).neg_()
+    scratch.zero_()
 
 
 def lower_triangular_inverse(L: torch.Tensor, base: int = 128) -> torch.Tensor:
