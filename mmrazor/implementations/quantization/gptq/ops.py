@@ -172,9 +172,15 @@ class GPTQMixIn(HessianMixIn):
             g_idx = g_perm[inv.cpu()]
         else:
             g_idx = g_perm
-        self.set_quantized(codes, torch.stack(scales,
-                                              1), torch.stack(zeros, 1),
-                           g_idx.to(torch.int32), quantizer.bits)
+        # the errors are no longer needed: their memory takes the weight
+        buffer = Dt.view(codes.shape) if Dt.dtype == torch.float32 else None
+        self.set_quantized(
+            codes,
+            torch.stack(scales, 1),
+            torch.stack(zeros, 1),
+            g_idx.to(torch.int32),
+            quantizer.bits,
+            buffer=buffer)
         return float(loss)
 
     @staticmethod
@@ -197,9 +203,13 @@ class GPTQMixIn(HessianMixIn):
         quantizer.find_params(group.t(), weight=True)
         return quantizer.scale.flatten(), quantizer.zero.flatten()
 
-    def set_quantized(self, codes: torch.Tensor, scales: torch.Tensor,
-                      zeros: torch.Tensor, g_idx: torch.Tensor,
-                      bits: int) -> None:
+    def set_quantized(self,
+                      codes: torch.Tensor,
+                      scales: torch.Tensor,
+                      zeros: torch.Tensor,
+                      g_idx: torch.Tensor,
+                      bits: int,
+                      buffer: Optional[torch.Tensor] = None) -> None:
         """Store a quantized weight and write its dequantized values into
         ``weight``.
 
@@ -209,19 +219,35 @@ class GPTQMixIn(HessianMixIn):
             zeros (Tensor): ``rows x groups`` zero points (integers).
             g_idx (Tensor): ``columns`` group index of every column.
             bits (int): Bits per code.
+            buffer (Tensor, optional): A free contiguous ``rows x columns``
+                fp32 tensor the dequantized weight may be written into.
         """
         self.gptq_codes = codes.to(torch.uint8)
         self.gptq_scales = scales.to(torch.float32)
         self.gptq_zeros = zeros.to(torch.uint8)
         self.gptq_g_idx = g_idx.to(torch.int32)
         self.gptq_bits = bits
-        self.weight_matrix = self.dequantized_weight()
+        self.weight_matrix = self.dequantized_weight(out=buffer)
 
-    def dequantized_weight(self) -> torch.Tensor:
-        """``scales[:, g_idx] * (codes - zeros[:, g_idx])`` (fp32)."""
+    def dequantized_weight(self,
+                           out: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``scales[:, g_idx] * (codes - zeros[:, g_idx])`` (fp32).
+
+        Args:
+            out (Tensor, optional): Contiguous ``rows x columns`` fp32
+                tensor to write the result into.
+        """
         if not self.is_quantized:
             raise RuntimeError(
                 f'Layer {self.layer_name!r} is not quantized yet.')
+        if out is not None:
+            out.copy_(self.gptq_codes)  # exact: small integers
+            return dequantize_grouped(
+                out,
+                self.gptq_scales,
+                self.gptq_zeros.to(torch.float32),
+                self.gptq_g_idx,
+                inplace=True)
         # the float codes are a fresh tensor: dequantize them in place
         return dequantize_grouped(
             self.gptq_codes.to(torch.float32, copy=True),
