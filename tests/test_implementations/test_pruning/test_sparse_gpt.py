@@ -296,3 +296,48 @@ def test_inverse_cholesky_factor(n):
     ref = torch.linalg.cholesky(
         torch.cholesky_inverse(torch.linalg.cholesky(H)), upper=True)
     torch.testing.assert_close(U, ref)
+
+
+@pytest.mark.parametrize('n', [5, 129, 300])
+def test_inverse_upper_cholesky(n):
+    from mmrazor.implementations.pruning.sparse_gpt.hessian import \
+        inverse_upper_cholesky
+    torch.manual_seed(0)
+    A = torch.randn(n, 2 * n, dtype=torch.float64)
+    H = A @ A.t() / (2 * n)
+    U = inverse_upper_cholesky(H, base=64)
+    assert torch.equal(U, U.triu())
+    torch.testing.assert_close(U.t() @ U, torch.linalg.inv(H))
+    ref = torch.linalg.cholesky(
+        torch.cholesky_inverse(torch.linalg.cholesky(H)), upper=True)
+    torch.testing.assert_close(U, ref)
+    # a matrix that is not positive definite fails like torch's Cholesky
+    with pytest.raises(torch.linalg.LinAlgError):
+        inverse_upper_cholesky(
+            H - 2 * torch.eye(n, dtype=H.dtype) * H.diagonal().max(), base=64)
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(sparsity=0.5, prunen=2, prunem=4),
+    dict(sparsity=0.5, prunen=1, prunem=3)
+])
+def test_nm_result_does_not_depend_on_blocking(kwargs):
+    """N:M masks are chosen column group by column group, so the block and
+    sub-block sizes only reorder the (exact) updates."""
+    torch.manual_seed(0)
+    lin = nn.Linear(48, 16).double()
+    H = correlated_inputs(512, 48).double()
+    H = 2 * H.t() @ H / 512
+    results = []
+    settings = ((kwargs['prunem'], 16), (24, 16), (48, 6), (48, 48))
+    for blocksize, sub in settings:
+        layer = SparseGptLinear.convert_from(copy.deepcopy(lin))
+        layer.hessian = H.clone()
+        layer.hessian_samples = 512
+        layer.sub_blocksize = sub
+        err = layer.prune(blocksize=blocksize, **kwargs)
+        results.append((layer.weight.detach().clone(), err))
+    for weight, err in results[1:]:
+        assert torch.equal(weight == 0, results[0][0] == 0)
+        torch.testing.assert_close(weight, results[0][0])
+        assert err == pytest.approx(results[0][1], rel=1e-9)

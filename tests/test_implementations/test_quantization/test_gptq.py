@@ -158,6 +158,40 @@ def test_blocksize_does_not_change_the_result():
     assert torch.equal(results[0], results[2])
 
 
+@pytest.mark.parametrize('groupsize,actorder', [(-1, False), (12, False),
+                                                (20, True)])
+def test_blocked_sweep_equals_column_by_column(groupsize, actorder):
+    """blocksize 128 (lazy batched updates, sub-blocks) and blocksize 1 (every
+    update applied at once) give the same codes, scales, weight and error in
+    float64, also with groups that straddle blocks and sub-blocks."""
+    torch.manual_seed(0)
+    lin = nn.Linear(72, 24).double()
+    x = correlated_inputs(512, 72).double()
+    results = []
+    for blocksize, sub in ((1, 16), (128, 16), (128, 5), (32, 32)):
+        layer = GPTQLinear.convert_from(copy.deepcopy(lin))
+        layer.hessian_dtype = torch.float64
+        layer.sub_blocksize = sub
+        layer.start_init_hessian()
+        layer(x)
+        layer.end_init_hessian()
+        err = layer.quant(
+            blocksize=blocksize,
+            groupsize=groupsize,
+            actorder=actorder,
+            bits=3,
+            sym=False)
+        results.append((layer.gptq_codes, layer.gptq_scales,
+                        layer.weight.detach().clone(), err))
+    codes, scales, weight, err = results[0]
+    assert codes.is_contiguous() and codes.dtype == torch.uint8
+    for other in results[1:]:
+        assert torch.equal(other[0], codes)
+        assert torch.equal(other[1], scales)
+        assert torch.equal(other[2], weight)
+        assert other[3] == pytest.approx(err, rel=1e-9)
+
+
 def test_groups_and_actorder_metadata():
     torch.manual_seed(0)
     layer = GPTQLinear.convert_from(nn.Linear(40, 6))

@@ -152,29 +152,88 @@ class HessianMixIn:
         if percdamp < 0:
             raise ValueError(f'{self.layer_name}: percdamp must be >= 0, '
                              f'got {percdamp}')
-        # U is the upper Cholesky factor of H^-1. With J the reversal
-        # permutation and J H J = L L^T, H = M M^T for the upper-triangular
-        # M = J L J, so H^-1 = (M^-1)^T M^-1 and U = M^-1 = J L^-1 J: one
-        # Cholesky and one triangular inverse. Hr is J H J (a copy).
         H = self.hessian.to(device=weight.device, dtype=weight.dtype)
         if perm is None:
-            Hr = H.flip(0, 1)
+            H = H.clone()
         else:
-            order = perm.to(H.device).flip(0)
-            Hr = H[order][:, order]
-        diag = Hr.diagonal()
+            perm = perm.to(H.device)
+            H = H[perm][:, perm]
+        diag = H.diagonal()
         dead = diag == 0
         diag[dead] = 1
-        weight[:, dead.flip(0)] = 0
+        weight[:, dead] = 0
         diag.add_(percdamp * torch.mean(diag))
         try:
-            L = torch.linalg.cholesky(Hr)
+            U = inverse_upper_cholesky(H, overwrite_input=True)
         except torch.linalg.LinAlgError as e:
             raise RuntimeError(
                 f'Layer {self.layer_name!r}: the dampened Hessian is not '
                 f'positive definite (percdamp={percdamp}); increase '
                 'percdamp or use more calibration data.') from e
-        return weight, lower_triangular_inverse(L).flip(0, 1)
+        return weight, U
+
+
+def inverse_upper_cholesky(H: torch.Tensor,
+                           base: int = 128,
+                           overwrite_input: bool = False) -> torch.Tensor:
+    """Upper Cholesky factor ``U`` of ``H^-1`` (``U^T U = H^-1``) for a
+    symmetric positive definite ``H``, without forming ``H^-1``.
+
+    ``U = M^-1`` for the upper-triangular ``M`` with ``H = M M^T``. Split
+    ``H = [[A, B], [B^T, C]]`` and ``M = [[M11, M12], [0, M22]]``:
+    ``M22 M22^T = C``, ``M12 = B M22^-T``, ``M11 M11^T = A - M12 M12^T``,
+    and ``U = [[U11, -U11 M12 U22], [0, U22]]`` with ``U11 = M11^-1``,
+    ``U22 = M22^-1``. The recursion computes the factorization and the
+    triangular inverse together, mostly in matrix products (a single pass,
+    faster than LAPACK's Cholesky followed by a triangular inverse); blocks
+    of at most ``base`` rows use ``torch.linalg.cholesky`` on the reversed
+    matrix. Every level works inside the result and ``H``: no
+    matrix-sized temporaries.
+
+    Args:
+        H (Tensor): ``n x n`` symmetric positive definite matrix.
+        base (int): Largest block solved directly.
+        overwrite_input (bool): ``H`` is scratch and may be overwritten
+            (saves a copy).
+
+    Returns:
+        Tensor: ``n x n`` upper-triangular ``U``.
+
+    Raises:
+        torch.linalg.LinAlgError: ``H`` is not positive definite.
+    """
+    if not overwrite_input:
+        H = H.clone()
+    out = torch.empty_like(H)
+    _inverse_upper_cholesky(H, base, out)
+    return out
+
+
+def _inverse_upper_cholesky(H: torch.Tensor, base: int,
+                            out: torch.Tensor) -> None:
+    """:func:`inverse_upper_cholesky` of ``H`` (overwritten) into ``out``
+    (views of the caller's matrices)."""
+    n = H.shape[0]
+    if n <= base:
+        # with J the reversal, J H J = L L^T gives M = J L J
+        L = torch.linalg.cholesky(H.flip(0, 1))
+        eye = torch.eye(n, dtype=H.dtype, device=H.device)
+        out.copy_(
+            torch.linalg.solve_triangular(L, eye, upper=False).flip(0, 1))
+        return
+    h = n // 2
+    U11, U12, U22 = out[:h, :h], out[:h, h:], out[h:, h:]
+    # the lower-left block (zero in the end) is free until then; its
+    # transpose has the shape of M12
+    scratch = out[h:, :h].t()
+    _inverse_upper_cholesky(H[h:, h:], base, U22)
+    M12 = torch.matmul(H[:h, h:], U22.t(), out=U12)
+    # the Schur complement A - M12 M12^T, in place of A
+    A = H[:h, :h].addmm_(M12, M12.t(), alpha=-1)
+    _inverse_upper_cholesky(A, base, U11)
+    X = torch.matmul(M12, U22, out=scratch)
+    torch.matmul(U11, X, out=U12).neg_()
+    scratch.zero_()
 
 
 def lower_triangular_inverse(L: torch.Tensor, base: int = 128) -> torch.Tensor:

@@ -16,6 +16,9 @@ from .hessian import HessianMixIn
 class SparseGptMixIn(HessianMixIn):
     """SparseGPT pruning for a ``nn.Linear``/``nn.Conv2d`` subclass."""
 
+    #: Columns per sub-block inside a lazy-update block (see :meth:`prune`).
+    sub_blocksize = 16
+
     def _sparse_gpt_mix_in_init(self) -> None:
         self._hessian_mix_in_init()
 
@@ -80,19 +83,27 @@ class SparseGptMixIn(HessianMixIn):
                              f'be >= 1, got {blocksize}.')
         self._check_nm(columns, prunen, prunem, blocksize)
         W, Hinv = self._hessian_inverse(W, percdamp)
-        losses = torch.zeros(rows, dtype=W.dtype, device=W.device)
 
-        # work on the transpose: one weight column is one contiguous row
+        # work on the transpose: one weight column is one contiguous row;
+        # Dt holds the pruned values (the errors) of the swept columns
         Wt = W.t().contiguous()
+        Dt = torch.empty_like(Wt)
+        mask = torch.zeros_like(Wt, dtype=torch.bool)
+        # row j of G: how column j's error moves the later columns,
+        # ``[H^-1]_j,: / [H^-1]_jj`` (U's rows over their diagonal)
+        diag = Hinv.diagonal().clone()
+        G = Hinv.div_(diag.unsqueeze(1))
+        # one view per column, made once instead of once per column
+        w_rows, d_rows, m_rows = Wt.unbind(0), Dt.unbind(0), mask.unbind(0)
+        # sub-blocks hold whole N:M groups
+        sub = self.sub_blocksize
+        if prunen != 0:
+            sub = max(prunem, sub // prunem * prunem)
+
         for i1 in range(0, columns, blocksize):
             i2 = min(i1 + blocksize, columns)
-            count = i2 - i1
-            W1 = Wt[i1:i2].clone()
-            Err1 = torch.zeros_like(W1)
-            Hinv1 = Hinv[i1:i2, i1:i2]
-            d1 = torch.diag(Hinv1).reshape(-1, 1)
-
-            mask1 = torch.zeros_like(W1, dtype=torch.bool)
+            W1, mask1 = Wt[i1:i2], mask[i1:i2]
+            d1 = diag[i1:i2].unsqueeze(1)
             if prunen == 0:
                 score = W1**2 / d1**2
                 k = int(score.numel() * sparsity)
@@ -100,24 +111,38 @@ class SparseGptMixIn(HessianMixIn):
                     idx = torch.topk(score.flatten(), k, largest=False).indices
                     mask1.view(-1)[idx] = True
 
-            for i in range(count):
-                if prunen != 0 and i % prunem == 0:
-                    score = W1[i:i + prunem]**2 / d1[i:i + prunem]**2
-                    idx = torch.topk(score, prunen, dim=0, largest=False)[1]
-                    mask1.scatter_(0, i + idx, True)
-                err1 = W1[i] * mask1[i] / Hinv1[i, i]
-                # compensate the block's remaining columns (rank-1 update)
-                W1[i:].addr_(Hinv1[i, i:], err1, alpha=-1)
-                Err1[i] = err1
+            # rank-1 updates stay inside a sub-block, whose errors reach the
+            # rest of the block in one product (lazy update, one level down)
+            for s1 in range(i1, i2, sub):
+                s2 = min(s1 + sub, i2)
+                # G is upper triangular with a unit diagonal: the whole
+                # sub-block can take G's row (columns before ``col`` stay,
+                # ``col`` loses its pruned weights), no per-column slices
+                W_sub = Wt[s1:s2]
+                g_rows = G[s1:s2, s1:s2].unbind(0)
+                for col in range(s1, s2):
+                    if prunen != 0 and (col - i1) % prunem == 0:
+                        score = Wt[col:col + prunem]**2 / \
+                            diag[col:col + prunem].unsqueeze(1)**2
+                        idx = torch.topk(
+                            score, prunen, dim=0, largest=False)[1]
+                        mask[col:col + prunem].scatter_(0, idx, True)
+                    d = torch.mul(w_rows[col], m_rows[col], out=d_rows[col])
+                    if col + 1 < s2:
+                        # compensate the sub-block's later columns (rank-1)
+                        W_sub.addr_(g_rows[col - s1], d, alpha=-1)
+                if s2 < i2:
+                    Wt[s2:i2].addmm_(G[s1:s2, s2:i2].t(), Dt[s1:s2], alpha=-1)
 
-            Wt[i1:i2] = W1.masked_fill(mask1, 0)
-            losses += Err1.pow(2).sum(0) / 2
+            W1.masked_fill_(mask1, 0)
             # the lazy batched update of all later columns
-            Wt[i2:].addmm_(Hinv[i1:i2, i2:].t(), Err1, alpha=-1)
+            if i2 < columns:
+                Wt[i2:].addmm_(G[i1:i2, i2:].t(), Dt[i1:i2], alpha=-1)
+        loss = (torch.linalg.vector_norm(Dt, dim=1) / diag).pow_(2).sum() / 2
 
         W = Wt.t()
         self.weight_matrix = W
-        return float(losses.sum())
+        return float(loss)
 
 
 class SparseGptLinear(SparseGptMixIn, nn.Linear):

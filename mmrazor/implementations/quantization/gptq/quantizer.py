@@ -19,16 +19,26 @@ def dequantize_codes(codes: torch.Tensor, scale: torch.Tensor,
     return scale * (codes - zero)
 
 
-def dequantize_grouped(codes: torch.Tensor, scales: torch.Tensor,
+def dequantize_grouped(codes: torch.Tensor,
+                       scales: torch.Tensor,
                        zeros: torch.Tensor,
-                       g_idx: torch.Tensor) -> torch.Tensor:
+                       g_idx: torch.Tensor,
+                       inplace: bool = False) -> torch.Tensor:
     """``scales[:, g_idx] * (codes - zeros[:, g_idx])`` for ``rows x
     columns`` codes and ``rows x groups`` scales/zeros (broadcast when there
-    is one group; the values are the same either way)."""
-    if scales.shape[1] == 1:
-        return dequantize_codes(codes, scales, zeros)
-    g = g_idx.long().to(scales.device)
-    return dequantize_codes(codes, scales[:, g], zeros[:, g])
+    is one group; the values are the same either way).
+
+    With ``inplace=True`` the result is written into ``codes`` (a float
+    tensor of the result's dtype, e.g. a fresh conversion of the integer
+    codes): the same values, ``(codes - zeros) * scales``, without two
+    more weight-sized tensors.
+    """
+    if scales.shape[1] != 1:
+        g = g_idx.long().to(scales.device)
+        scales, zeros = scales[:, g], zeros[:, g]
+    if inplace:
+        return codes.sub_(zeros).mul_(scales)
+    return dequantize_codes(codes, scales, zeros)
 
 
 def quantize(x: torch.Tensor, scale: torch.Tensor, zero: torch.Tensor,
@@ -118,8 +128,8 @@ class Quantizer(nn.Module):
         else:
             x = x.flatten().unsqueeze(0)
         zeros = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
-        xmin = torch.minimum(x.min(1).values, zeros)
-        xmax = torch.maximum(x.max(1).values, zeros)
+        xmin = torch.minimum(x.amin(1), zeros)
+        xmax = torch.maximum(x.amax(1), zeros)
         scale, zero = self._range_params(xmin, xmax)
 
         if self.mse:
