@@ -45,9 +45,8 @@ class BaseAlgorithm(BaseModel):
 
     Examples:
         >>> import torch.nn as nn
-        >>> from mmengine.dist import get_world_size
-from mmengine.logging import print_log
-from mmengine.model import BaseModel
+        >>> import torch
+        >>> from mmengine.model import BaseModel
         >>> class Net(BaseModel):
         ...     def __init__(self):
         ...         super().__init__()

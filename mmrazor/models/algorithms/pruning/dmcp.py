@@ -101,10 +101,19 @@ class DMCP(BaseAlgorithm):
 
     # ---------------------------------------------------------------- losses
     def flops_loss(self, flops: torch.Tensor) -> torch.Tensor:
-        """The FLOPs loss of the expected ``flops`` (MFLOPs): a function of
-        the relative error ``e = (flops - target) / target``: 'l1' |e|,
-        'l2' e^2, 'log_l1' log(1 + |e|), 'inverted_log_l1' -log(1 - |e|)
-        (|e| capped below 1)."""
+        """The FLOPs loss of the expected ``flops`` (MFLOPs).
+
+        A function of the relative error ``e = (flops - target) / target``:
+        ``'l1'``: ``abs(e)``, ``'l2'``: ``e ** 2``, ``'log_l1'``:
+        ``log(1 + abs(e))``, ``'inverted_log_l1'``: ``-log(1 - abs(e))``
+        (``abs(e)`` capped below 1).
+
+        Args:
+            flops (torch.Tensor): The expected FLOPs of the sampled subnet.
+
+        Returns:
+            torch.Tensor: The weighted FLOPs loss.
+        """
         err = (flops - self.target_flops) / self.target_flops
         if self.flops_loss_type == 'l1':
             loss = err.abs()
