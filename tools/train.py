@@ -55,6 +55,13 @@ def main():
         if optim_wrapper not in ['OptimWrapper', 'AmpOptimWrapper']:
             raise ToolError('--amp is only supported with OptimWrapper, the '
                             f'config uses {optim_wrapper!r}')
+        from mmengine.device import (is_cuda_available, is_mlu_available,
+                                     is_musa_available, is_npu_available)
+        if not (is_cuda_available() or is_npu_available()
+                or is_mlu_available() or is_musa_available()):
+            raise ToolError('--amp trains with AmpOptimWrapper, which needs '
+                            'a CUDA, NPU, MLU or MUSA device; none is '
+                            'available here: drop --amp to train in float32')
         if 'constructor' not in cfg.optim_wrapper:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -31,6 +31,14 @@ def test_train_missing_config(tool, tmp_path):
     assert 'nope.py' in err and 'does not exist' in err
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason='--amp is valid on a CUDA machine')
+def test_train_amp_without_a_device(tool, tmp_path):
+    err = tool('train.py', VANILLA, '--amp', '--work-dir', tmp_path / 'wd')
+    assert '--amp' in err and 'CUDA' in err and 'drop --amp' in err
+    assert written(tmp_path / 'wd') == []
+
+
 def test_train_config_syntax_error(tool, tmp_path):
     bad = tmp_path / 'broken.py'
     bad.write_text('model = dict(type="X",\n')
