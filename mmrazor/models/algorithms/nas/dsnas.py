@@ -1,7 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """DSNAS: Direct Neural Architecture Search without Parameter Retraining."""
 import copy
-import os
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -17,6 +16,7 @@ from mmrazor.models.mutables.base_mutable import BaseMutable
 from mmrazor.models.mutators.base_mutator import BaseMutator
 from mmrazor.registry import MODEL_WRAPPERS, MODELS, TASK_UTILS
 from ..base import BaseAlgorithm
+from ..ddp_device_ids import default_ddp_device_ids
 from .darts import _average_across_ranks, _world_size
 
 _OPTIM_KEYS = ('architecture', 'mutator')
@@ -316,9 +316,8 @@ class DSNASDDP(MMDistributedDataParallel):
                  *,
                  device_ids: Optional[Union[List, int, torch.device]] = None,
                  **kwargs) -> None:
-        if device_ids is None and torch.cuda.is_available():
-            device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
-        super().__init__(device_ids=device_ids, **kwargs)
+        super().__init__(
+            device_ids=default_ddp_device_ids(device_ids), **kwargs)
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
