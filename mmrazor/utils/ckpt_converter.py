@@ -63,3 +63,25 @@ def save_converted(new_ckpt: dict, out_path: str) -> str:
     save_checkpoint_atomic(new_ckpt, out_path)
     print(f'saved {len(new_ckpt["state_dict"])} tensors to {out_path}')
     return out_path
+
+
+def parse_converter_args(description: str, argv=None):
+    """Parse the command line of a converter that takes ``checkpoint`` and
+    ``--inplace`` (plus the common tool options).
+
+    Args:
+        description (str): The ``--help`` description.
+        argv (list[str], optional): The arguments; ``sys.argv`` when None.
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    import argparse
+
+    from mmrazor.utils.cli import add_common_args
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('checkpoint', help='input checkpoint path')
+    parser.add_argument(
+        '--inplace', action='store_true', help='overwrite the input')
+    add_common_args(parser)
+    return parser.parse_args(argv)

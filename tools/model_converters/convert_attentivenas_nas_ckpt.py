@@ -12,7 +12,6 @@
 ``architecture.head.fc``. Writes ``<name>_latest.pth`` unless
 ``--inplace``.
 """
-import argparse
 import os.path as osp
 import re
 import sys
@@ -23,8 +22,9 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmrazor.utils.ckpt_converter import (  # noqa
-    converted_path, load_source_checkpoint, save_converted)
-from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
+    converted_path, load_source_checkpoint, parse_converter_args,
+    save_converted)
+from mmrazor.utils.cli import ToolError, run_tool  # noqa
 
 STAGE_DEPTHS = (2, 5, 6, 6, 8, 8, 2)
 
@@ -59,13 +59,8 @@ def block_table(depths=STAGE_DEPTHS) -> List[Tuple[int, int]]:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert an official AttentiveNAS checkpoint to MMRazor')
-    parser.add_argument('checkpoint', help='input checkpoint path')
-    parser.add_argument(
-        '--inplace', action='store_true', help='overwrite the input')
-    add_common_args(parser)
-    return parser.parse_args(argv)
+    return parse_converter_args(
+        'Convert an official AttentiveNAS checkpoint to MMRazor', argv)
 
 
 def _rename(key: str, table) -> str:

@@ -5,7 +5,6 @@ Renames ``model.`` to ``architecture.`` and the stage list ``blocks.{i}``
 (i = 0..6) to ``layer{i + 1}`` of ``AttentiveMobileNetV3``. Writes
 ``<name>_latest.pth`` unless ``--inplace``.
 """
-import argparse
 import os.path as osp
 import re
 import sys
@@ -15,20 +14,16 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmrazor.utils.ckpt_converter import (  # noqa
-    converted_path, load_source_checkpoint, save_converted)
-from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
+    converted_path, load_source_checkpoint, parse_converter_args,
+    save_converted)
+from mmrazor.utils.cli import ToolError, run_tool  # noqa
 
 _BLOCKS = re.compile(r'(^|\.)blocks\.(\d+)\.')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert a GML BigNAS checkpoint to MMRazor')
-    parser.add_argument('checkpoint', help='input checkpoint path')
-    parser.add_argument(
-        '--inplace', action='store_true', help='overwrite the input')
-    add_common_args(parser)
-    return parser.parse_args(argv)
+    return parse_converter_args(
+        'Convert a GML BigNAS checkpoint to MMRazor', argv)
 
 
 def convert(state_dict: dict) -> OrderedDict:

@@ -6,7 +6,6 @@
 ``teacher.`` (applied in that order: teacher first). Writes
 ``<name>_latest.pth`` unless ``--inplace``.
 """
-import argparse
 import os.path as osp
 import sys
 from collections import OrderedDict
@@ -15,8 +14,9 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmrazor.utils.ckpt_converter import (  # noqa
-    converted_path, load_source_checkpoint, save_converted)
-from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
+    converted_path, load_source_checkpoint, parse_converter_args,
+    save_converted)
+from mmrazor.utils.cli import ToolError, run_tool  # noqa
 
 RENAMES = (
     ('architecture.model.distiller.teacher.', 'teacher.'),
@@ -26,13 +26,8 @@ RENAMES = (
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert a 0.x KD checkpoint to MMRazor 1.x')
-    parser.add_argument('checkpoint', help='input checkpoint path')
-    parser.add_argument(
-        '--inplace', action='store_true', help='overwrite the input')
-    add_common_args(parser)
-    return parser.parse_args(argv)
+    return parse_converter_args(
+        'Convert a 0.x KD checkpoint to MMRazor 1.x', argv)
 
 
 def convert(state_dict: dict) -> OrderedDict:
