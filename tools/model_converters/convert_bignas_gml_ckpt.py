@@ -22,8 +22,8 @@ _BLOCKS = re.compile(r'(^|\.)blocks\.(\d+)\.')
 
 
 def parse_args(argv=None):
-    return parse_converter_args(
-        'Convert a GML BigNAS checkpoint to MMRazor', argv)
+    return parse_converter_args('Convert a GML BigNAS checkpoint to MMRazor',
+                                argv)
 
 
 def convert(state_dict: dict) -> OrderedDict:

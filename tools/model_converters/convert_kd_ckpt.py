@@ -26,8 +26,8 @@ RENAMES = (
 
 
 def parse_args(argv=None):
-    return parse_converter_args(
-        'Convert a 0.x KD checkpoint to MMRazor 1.x', argv)
+    return parse_converter_args('Convert a 0.x KD checkpoint to MMRazor 1.x',
+                                argv)
 
 
 def convert(state_dict: dict) -> OrderedDict:

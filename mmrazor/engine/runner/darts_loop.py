@@ -145,9 +145,9 @@ def _require_mutator_dataloader(loop_name: str, mutator_dataloader) -> None:
                          'batches of the architecture parameters)')
 
 
-def _build_mutator_dataloader(loop, runner,
-                              mutator_dataloader: Union[DataLoader, Dict]
-                              ) -> List[DataLoader]:
+def _build_mutator_dataloader(
+        loop, runner, mutator_dataloader: Union[DataLoader,
+                                                Dict]) -> List[DataLoader]:
     """Build ``loop.mutator_dataloader`` and check both dataloaders.
 
     Args:
@@ -192,7 +192,8 @@ class DartsEpochBasedTrainLoop(EpochBasedTrainLoop):
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None):
-        _require_mutator_dataloader('DartsEpochBasedTrainLoop', mutator_dataloader)
+        _require_mutator_dataloader('DartsEpochBasedTrainLoop',
+                                    mutator_dataloader)
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval, dynamic_intervals)
         self.multi_loader = EpochMultiLoader(
@@ -236,7 +237,8 @@ class DartsIterBasedTrainLoop(IterBasedTrainLoop):
                  val_begin: int = 1,
                  val_interval: int = 1000,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None):
-        _require_mutator_dataloader('DartsIterBasedTrainLoop', mutator_dataloader)
+        _require_mutator_dataloader('DartsIterBasedTrainLoop',
+                                    mutator_dataloader)
         super().__init__(runner, dataloader, max_iters, val_begin,
                          val_interval, dynamic_intervals)
         self.multi_loader = IterMultiLoader(

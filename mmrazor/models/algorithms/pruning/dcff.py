@@ -118,8 +118,7 @@ class DCFF(ItePruneAlgorithm):
             step_freq, prune_times = total // self.prune_times, \
                 self.prune_times
         self._total, self._scale = total, scale
-        return self._build_prune_config_manager(step_freq * scale,
-                                                prune_times)
+        return self._build_prune_config_manager(step_freq * scale, prune_times)
 
     def _prune_at(self, it: int) -> None:
         """Set the scheduled choices of iteration ``it`` and fuse the

@@ -139,8 +139,8 @@ class ItePruneAlgorithm(BaseAlgorithm):
             pass
         return self._build_prune_config_manager(step_freq, self.prune_times)
 
-    def _build_prune_config_manager(
-            self, step_freq: int, prune_times: int) -> ItePruneConfigManager:
+    def _build_prune_config_manager(self, step_freq: int,
+                                    prune_times: int) -> ItePruneConfigManager:
         """The schedule from the supernet choices of the targeted units to
         ``target_pruning_ratio``.
 
