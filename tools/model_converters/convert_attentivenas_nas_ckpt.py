@@ -12,19 +12,19 @@
 ``architecture.head.fc``. Writes ``<name>_latest.pth`` unless
 ``--inplace``.
 """
-import argparse
 import os.path as osp
 import re
 import sys
 from collections import OrderedDict
 from typing import List, Tuple
 
-import torch
-
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
+from mmrazor.utils.ckpt_converter import (  # noqa
+    converted_path, load_source_checkpoint, parse_converter_args,
+    save_converted)
+from mmrazor.utils.cli import ToolError, run_tool  # noqa
 
 STAGE_DEPTHS = (2, 5, 6, 6, 8, 8, 2)
 
@@ -59,13 +59,8 @@ def block_table(depths=STAGE_DEPTHS) -> List[Tuple[int, int]]:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert an official AttentiveNAS checkpoint to MMRazor')
-    parser.add_argument('checkpoint', help='input checkpoint path')
-    parser.add_argument(
-        '--inplace', action='store_true', help='overwrite the input')
-    add_common_args(parser)
-    return parser.parse_args(argv)
+    return parse_converter_args(
+        'Convert an official AttentiveNAS checkpoint to MMRazor', argv)
 
 
 def _rename(key: str, table) -> str:
@@ -108,20 +103,12 @@ def convert(state_dict: dict) -> OrderedDict:
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint {args.checkpoint!r} does not exist')
-    from mmrazor.engine.runner.checkpoint import safe_torch_load
-    from mmrazor.utils import atomic_write
-    checkpoint = safe_torch_load(args.checkpoint, map_location='cpu')
+    checkpoint = load_source_checkpoint(args.checkpoint)
     state_dict = checkpoint.get('state_dict', checkpoint.get(
         'model', checkpoint))
     new_ckpt = dict(state_dict=convert(state_dict))
-    out_path = args.checkpoint if args.inplace else \
-        osp.splitext(args.checkpoint)[0] + '_latest.pth'
-    atomic_write(out_path, lambda tmp: torch.save(new_ckpt, tmp))
-    print(f'saved {len(new_ckpt["state_dict"])} tensors to {out_path}')
-    return out_path
+    return save_converted(new_ckpt,
+                          converted_path(args.checkpoint, args.inplace))
 
 
 if __name__ == '__main__':

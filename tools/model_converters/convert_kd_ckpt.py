@@ -6,17 +6,17 @@
 ``teacher.`` (applied in that order: teacher first). Writes
 ``<name>_latest.pth`` unless ``--inplace``.
 """
-import argparse
 import os.path as osp
 import sys
 from collections import OrderedDict
 
-import torch
-
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
+from mmrazor.utils.ckpt_converter import (  # noqa
+    converted_path, load_source_checkpoint, parse_converter_args,
+    save_converted)
+from mmrazor.utils.cli import ToolError, run_tool  # noqa
 
 RENAMES = (
     ('architecture.model.distiller.teacher.', 'teacher.'),
@@ -26,13 +26,8 @@ RENAMES = (
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert a 0.x KD checkpoint to MMRazor 1.x')
-    parser.add_argument('checkpoint', help='input checkpoint path')
-    parser.add_argument(
-        '--inplace', action='store_true', help='overwrite the input')
-    add_common_args(parser)
-    return parser.parse_args(argv)
+    return parse_converter_args('Convert a 0.x KD checkpoint to MMRazor 1.x',
+                                argv)
 
 
 def convert(state_dict: dict) -> OrderedDict:
@@ -64,25 +59,18 @@ def convert(state_dict: dict) -> OrderedDict:
 
 def save_atomic(obj: dict, out_path: str) -> None:
     """``torch.save`` through :func:`mmrazor.utils.atomic_write`."""
-    from mmrazor.utils import atomic_write
-    atomic_write(out_path, lambda tmp: torch.save(obj, tmp))
+    from mmrazor.utils.ckpt_converter import save_checkpoint_atomic
+    save_checkpoint_atomic(obj, out_path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint {args.checkpoint!r} does not exist')
-    from mmrazor.engine.runner.checkpoint import safe_torch_load
-    checkpoint = safe_torch_load(args.checkpoint, map_location='cpu')
+    checkpoint = load_source_checkpoint(args.checkpoint)
     state_dict = checkpoint.get('state_dict', checkpoint)
     new_ckpt = dict(checkpoint) if 'state_dict' in checkpoint else {}
     new_ckpt['state_dict'] = convert(state_dict)
-    out_path = args.checkpoint if args.inplace else \
-        osp.splitext(args.checkpoint)[0] + '_latest.pth'
-    save_atomic(new_ckpt, out_path)
-    print(f'saved {len(new_ckpt["state_dict"])} tensors to {out_path}')
-    return out_path
+    return save_converted(new_ckpt,
+                          converted_path(args.checkpoint, args.inplace))
 
 
 if __name__ == '__main__':

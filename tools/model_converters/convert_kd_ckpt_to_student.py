@@ -12,11 +12,11 @@ import os.path as osp
 import sys
 from collections import OrderedDict
 
-import torch
-
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from mmrazor.utils.ckpt_converter import (  # noqa
+    load_source_checkpoint, save_converted)
 from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
 
 PREFIX = 'architecture.'
@@ -56,17 +56,13 @@ def convert(state_dict: dict) -> OrderedDict:
 
 def save_atomic(obj: dict, out_path: str) -> None:
     """``torch.save`` through :func:`mmrazor.utils.atomic_write`."""
-    from mmrazor.utils import atomic_write
-    atomic_write(out_path, lambda tmp: torch.save(obj, tmp))
+    from mmrazor.utils.ckpt_converter import save_checkpoint_atomic
+    save_checkpoint_atomic(obj, out_path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint {args.checkpoint!r} does not exist')
-    from mmrazor.engine.runner.checkpoint import safe_torch_load
-    checkpoint = safe_torch_load(args.checkpoint, map_location='cpu')
+    checkpoint = load_source_checkpoint(args.checkpoint)
     state_dict = checkpoint.get('state_dict', checkpoint)
     new_ckpt = {'state_dict': convert(state_dict)}
     if 'meta' in checkpoint:
@@ -77,9 +73,7 @@ def main(argv=None):
         out_path = args.out_path
     else:
         out_path = osp.splitext(args.checkpoint)[0] + '_student.pth'
-    save_atomic(new_ckpt, out_path)
-    print(f'saved {len(new_ckpt["state_dict"])} tensors to {out_path}')
-    return out_path
+    return save_converted(new_ckpt, out_path)
 
 
 if __name__ == '__main__':

@@ -20,11 +20,11 @@ import sys
 from collections import OrderedDict
 from typing import List, Sequence, Tuple
 
-import torch
-
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from mmrazor.utils.ckpt_converter import (  # noqa
+    converted_path, load_source_checkpoint, save_converted)
 from mmrazor.utils.cli import ToolError, add_common_args, run_tool  # noqa
 
 DEFAULT_DEPTH = (1, 4, 4, 4, 4, 4)
@@ -122,19 +122,11 @@ def convert(state_dict: dict, depth: Sequence[int] = DEFAULT_DEPTH) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint {args.checkpoint!r} does not exist')
-    from mmrazor.engine.runner.checkpoint import safe_torch_load
-    from mmrazor.utils import atomic_write
-    checkpoint = safe_torch_load(args.checkpoint, map_location='cpu')
+    checkpoint = load_source_checkpoint(args.checkpoint)
     state_dict = checkpoint.get('state_dict', checkpoint)
     new_ckpt = dict(state_dict=convert(state_dict, args.depth))
-    out_path = args.checkpoint if args.inplace else \
-        osp.splitext(args.checkpoint)[0] + '_latest.pth'
-    atomic_write(out_path, lambda tmp: torch.save(new_ckpt, tmp))
-    print(f'saved {len(new_ckpt["state_dict"])} tensors to {out_path}')
-    return out_path
+    return save_converted(new_ckpt,
+                          converted_path(args.checkpoint, args.inplace))
 
 
 if __name__ == '__main__':

@@ -138,6 +138,33 @@ def _build_dataloader(runner, dataloader: Union[DataLoader, Dict]):
     return dataloader
 
 
+def _require_mutator_dataloader(loop_name: str, mutator_dataloader) -> None:
+    """Raise if a DARTS loop got no ``mutator_dataloader``."""
+    if mutator_dataloader is None:
+        raise ValueError(f'{loop_name} needs a `mutator_dataloader` (the '
+                         'batches of the architecture parameters)')
+
+
+def _build_mutator_dataloader(
+        loop, runner, mutator_dataloader: Union[DataLoader,
+                                                Dict]) -> List[DataLoader]:
+    """Build ``loop.mutator_dataloader`` and check both dataloaders.
+
+    Args:
+        loop: The DARTS train loop (its ``dataloader`` is already built).
+        runner (Runner): The runner.
+        mutator_dataloader (DataLoader | dict): Batches for the
+            architecture parameters.
+
+    Returns:
+        list: ``[loop.dataloader, loop.mutator_dataloader]``.
+    """
+    loop.mutator_dataloader = _build_dataloader(runner, mutator_dataloader)
+    _check_loader(loop.dataloader, 'dataloader')
+    _check_loader(loop.mutator_dataloader, 'mutator_dataloader')
+    return [loop.dataloader, loop.mutator_dataloader]
+
+
 @LOOPS.register_module()
 class DartsEpochBasedTrainLoop(EpochBasedTrainLoop):
     """Epoch-based loop of DARTS: ``train_step`` gets
@@ -165,17 +192,12 @@ class DartsEpochBasedTrainLoop(EpochBasedTrainLoop):
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None):
-        if mutator_dataloader is None:
-            raise ValueError('DartsEpochBasedTrainLoop needs a '
-                             '`mutator_dataloader` (the batches of the '
-                             'architecture parameters)')
+        _require_mutator_dataloader('DartsEpochBasedTrainLoop',
+                                    mutator_dataloader)
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval, dynamic_intervals)
-        self.mutator_dataloader = _build_dataloader(runner, mutator_dataloader)
-        _check_loader(self.dataloader, 'dataloader')
-        _check_loader(self.mutator_dataloader, 'mutator_dataloader')
         self.multi_loader = EpochMultiLoader(
-            [self.dataloader, self.mutator_dataloader])
+            _build_mutator_dataloader(self, runner, mutator_dataloader))
         self._max_iters = self._max_epochs * len(self.multi_loader)
 
     def run_epoch(self) -> None:
@@ -215,17 +237,12 @@ class DartsIterBasedTrainLoop(IterBasedTrainLoop):
                  val_begin: int = 1,
                  val_interval: int = 1000,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None):
-        if mutator_dataloader is None:
-            raise ValueError('DartsIterBasedTrainLoop needs a '
-                             '`mutator_dataloader` (the batches of the '
-                             'architecture parameters)')
+        _require_mutator_dataloader('DartsIterBasedTrainLoop',
+                                    mutator_dataloader)
         super().__init__(runner, dataloader, max_iters, val_begin,
                          val_interval, dynamic_intervals)
-        self.mutator_dataloader = _build_dataloader(runner, mutator_dataloader)
-        _check_loader(self.dataloader, 'dataloader')
-        _check_loader(self.mutator_dataloader, 'mutator_dataloader')
         self.multi_loader = IterMultiLoader(
-            [self.dataloader, self.mutator_dataloader])
+            _build_mutator_dataloader(self, runner, mutator_dataloader))
 
     def run(self) -> None:
         """Train until ``max_iters``."""

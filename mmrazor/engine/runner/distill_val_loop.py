@@ -3,11 +3,11 @@ from typing import Dict, List, Sequence, Union
 
 import torch
 from mmengine.evaluator import Evaluator
-from mmengine.model import is_model_wrapper
 from mmengine.runner import ValLoop, autocast
 from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
+from .utils.val_iter import run_val_iter, unwrap_runner_model
 
 
 @LOOPS.register_module()
@@ -32,9 +32,7 @@ class SingleTeacherDistillValLoop(ValLoop):
                  evaluator: Union[Evaluator, Dict, List],
                  fp16: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
-        model = self.runner.model
-        if is_model_wrapper(model):
-            model = model.module
+        model = unwrap_runner_model(self.runner)
         if not hasattr(model, 'teacher'):
             raise TypeError('SingleTeacherDistillValLoop needs a model '
                             'with a `teacher` (e.g. SingleTeacherDistill), '
@@ -63,16 +61,7 @@ class SingleTeacherDistillValLoop(ValLoop):
     @torch.no_grad()
     def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
         """Validate the student on one batch."""
-        self.runner.call_hook(
-            'before_val_iter', batch_idx=idx, data_batch=data_batch)
-        with autocast(enabled=self.fp16):
-            outputs = self.runner.model.val_step(data_batch)
-        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        self.runner.call_hook(
-            'after_val_iter',
-            batch_idx=idx,
-            data_batch=data_batch,
-            outputs=outputs)
+        run_val_iter(self, idx, data_batch)
 
     @torch.no_grad()
     def run_teacher_iter(self, data_batch: Sequence[dict]) -> None:
@@ -100,9 +89,7 @@ class SelfDistillValLoop(ValLoop):
         self.runner.call_hook('before_val')
         self.runner.call_hook('before_val_epoch')
         self.runner.model.eval()
-        model = self.runner.model
-        if is_model_wrapper(model):
-            model = model.module
+        model = unwrap_runner_model(self.runner)
         student = getattr(model, 'student', model)
         for idx, data_batch in enumerate(self.dataloader):
             self.runner.call_hook(

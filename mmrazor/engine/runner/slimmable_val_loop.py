@@ -2,13 +2,12 @@
 """Validation of every subnet of a slimmable network."""
 from typing import Dict, List, Union
 
-import torch
 from mmengine.evaluator import Evaluator
-from mmengine.model import is_model_wrapper
-from mmengine.runner import ValLoop, autocast
+from mmengine.runner import ValLoop
 from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
+from .utils.val_iter import run_val_iter, unwrap_runner_model
 
 
 @LOOPS.register_module()
@@ -31,9 +30,7 @@ class SlimmableValLoop(ValLoop):
                  evaluator: Union[Evaluator, Dict, List],
                  fp16: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
-        model = self.runner.model
-        if is_model_wrapper(model):
-            model = model.module
+        model = unwrap_runner_model(self.runner)
         mutator = getattr(model, 'mutator', None)
         if not hasattr(mutator, 'subnets'):
             raise TypeError('SlimmableValLoop needs a model whose mutator '
@@ -58,17 +55,7 @@ class SlimmableValLoop(ValLoop):
         self.runner.call_hook('after_val')
         return metrics
 
-    @torch.no_grad()
     def _evaluate(self) -> Dict:
         for idx, data_batch in enumerate(self.dataloader):
-            self.runner.call_hook(
-                'before_val_iter', batch_idx=idx, data_batch=data_batch)
-            with autocast(enabled=self.fp16):
-                outputs = self.runner.model.val_step(data_batch)
-            self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-            self.runner.call_hook(
-                'after_val_iter',
-                batch_idx=idx,
-                data_batch=data_batch,
-                outputs=outputs)
+            run_val_iter(self, idx, data_batch)
         return self.evaluator.evaluate(len(self.dataloader.dataset))

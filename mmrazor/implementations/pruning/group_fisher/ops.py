@@ -80,43 +80,34 @@ class GroupFisherMixin:
         return x
 
 
-class GroupFisherConv2d(DynamicConv2d, GroupFisherMixin):
+class _GroupFisherOp:
+    """The recording ``__init__``, ``convert_from`` and ``forward`` of the
+    Group Fisher dynamic ops; put before the dynamic op in the bases, with
+    :class:`GroupFisherMixin` after it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_recorder()
+
+    @classmethod
+    def convert_from(cls, module: nn.Module) -> nn.Module:
+        new = cls._adopt(module)
+        new._init_recorder()
+        return new
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = super().forward(self._hook_input(x))
+        self.recorded_out_shape = out.shape
+        return out
+
+
+class GroupFisherConv2d(_GroupFisherOp, DynamicConv2d, GroupFisherMixin):
     """:class:`DynamicConv2d` that records Group Fisher information."""
 
     channel_dim = 1
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._init_recorder()
 
-    @classmethod
-    def convert_from(cls, module: nn.Module) -> 'GroupFisherConv2d':
-        new = cls._adopt(module)
-        new._init_recorder()
-        return new
-
-    def forward(self, x: Tensor) -> Tensor:
-        out = super().forward(self._hook_input(x))
-        self.recorded_out_shape = out.shape
-        return out
-
-
-class GroupFisherLinear(DynamicLinear, GroupFisherMixin):
+class GroupFisherLinear(_GroupFisherOp, DynamicLinear, GroupFisherMixin):
     """:class:`DynamicLinear` that records Group Fisher information."""
 
     channel_dim = -1
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._init_recorder()
-
-    @classmethod
-    def convert_from(cls, module: nn.Module) -> 'GroupFisherLinear':
-        new = cls._adopt(module)
-        new._init_recorder()
-        return new
-
-    def forward(self, x: Tensor) -> Tensor:
-        out = super().forward(self._hook_input(x))
-        self.recorded_out_shape = out.shape
-        return out

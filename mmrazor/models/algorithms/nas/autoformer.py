@@ -7,12 +7,12 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import nn
 
-from mmrazor.models.mutables.base_mutable import BaseMutable
 from mmrazor.models.mutators.base_mutator import BaseMutator
 from mmrazor.registry import MODELS
 from mmrazor.structures.subnet.fix_subnet import load_fix_subnet
 from mmrazor.utils import ValidFixMutable
 from ..base import BaseAlgorithm, LossResults
+from .supernet_utils import build_nas_mutator, has_unfixed_mutables
 
 
 @MODELS.register_module()
@@ -49,22 +49,12 @@ class Autoformer(BaseAlgorithm):
             load_fix_subnet(self.architecture, fix_subnet)
             self.mutator = None
             return
-        if mutator is None:
-            mutator = dict(type='mmrazor.NasMutator')
-        if isinstance(mutator, dict):
-            mutator = MODELS.build(mutator)
-        if not isinstance(mutator, BaseMutator):
-            raise TypeError('mutator should be a `dict` or a `BaseMutator` '
-                            f'instance, but got {type(mutator).__name__}')
-        self.mutator = mutator
-        self.mutator.prepare_from_supernet(self.architecture)
+        self.mutator = build_nas_mutator(mutator, self.architecture)
 
     @property
     def is_supernet(self) -> bool:
         """bool: Whether the architecture still has unfixed mutables."""
-        return any(
-            isinstance(m, BaseMutable) and not m.is_fixed
-            for m in self.architecture.modules())
+        return has_unfixed_mutables(self.architecture)
 
     def sample_subnet(self, kind: str = 'random') -> Dict:
         """Sample a subnet (``{group_key: choice}``); ``kind`` is

@@ -8,12 +8,13 @@ from mmengine.optim import OptimWrapper
 from torch import nn
 
 from mmrazor.models.distillers import ConfigurableDistiller
-from mmrazor.models.mutables.base_mutable import BaseMutable
 from mmrazor.models.mutators.base_mutator import BaseMutator
 from mmrazor.models.utils import (add_prefix,
                                   reinitialize_optim_wrapper_count_status)
 from mmrazor.registry import MODEL_WRAPPERS, MODELS
 from ..base import BaseAlgorithm
+from ..ddp_device_ids import default_ddp_device_ids
+from .supernet_utils import build_nas_mutator, has_unfixed_mutables
 
 
 def set_dropout(layers: List[nn.Module], module: type,
@@ -87,15 +88,7 @@ class BigNAS(BaseAlgorithm):
                  drop_path_rate: float = 0.2,
                  backbone_dropout_stages: List[int] = [6, 7]) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
-        if mutator is None:
-            mutator = dict(type='mmrazor.NasMutator')
-        if isinstance(mutator, dict):
-            mutator = MODELS.build(mutator)
-        if not isinstance(mutator, BaseMutator):
-            raise TypeError('mutator should be a `dict` or a `BaseMutator` '
-                            f'instance, but got {type(mutator).__name__}')
-        self.mutator = mutator
-        self.mutator.prepare_from_supernet(self.architecture)
+        self.mutator = build_nas_mutator(mutator, self.architecture)
 
         if distiller is None:
             raise ValueError('BigNAS needs a `distiller` (a '
@@ -127,9 +120,7 @@ class BigNAS(BaseAlgorithm):
     @property
     def is_supernet(self) -> bool:
         """bool: Whether the architecture still has unfixed mutables."""
-        return any(
-            isinstance(m, BaseMutable) and not m.is_fixed
-            for m in self.architecture.modules())
+        return has_unfixed_mutables(self.architecture)
 
     def _set_dropout(self, drop_path_rate: float) -> None:
         backbone = getattr(self.architecture, 'backbone', None)
@@ -229,10 +220,8 @@ class BigNASDDP(MMDistributedDataParallel):
                  *,
                  device_ids: Optional[Union[List, int, torch.device]] = None,
                  **kwargs) -> None:
-        if device_ids is None and torch.cuda.is_available():
-            import os
-            device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
-        super().__init__(device_ids=device_ids, **kwargs)
+        super().__init__(
+            device_ids=default_ddp_device_ids(device_ids), **kwargs)
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:

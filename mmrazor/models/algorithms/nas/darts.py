@@ -9,10 +9,11 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmrazor.models.mutables.base_mutable import BaseMutable
 from mmrazor.models.mutators.base_mutator import BaseMutator
 from mmrazor.registry import MODEL_WRAPPERS, MODELS
 from ..base import BaseAlgorithm
+from ..ddp_device_ids import default_ddp_device_ids
+from .supernet_utils import build_nas_mutator, has_unfixed_mutables
 
 _OPTIM_KEYS = ('architecture', 'mutator')
 
@@ -104,15 +105,7 @@ class Darts(BaseAlgorithm):
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
-        if mutator is None:
-            mutator = dict(type='mmrazor.NasMutator')
-        if isinstance(mutator, dict):
-            mutator = MODELS.build(mutator)
-        if not isinstance(mutator, BaseMutator):
-            raise TypeError('mutator should be a `dict` or a `BaseMutator` '
-                            f'instance, but got {type(mutator).__name__}')
-        self.mutator = mutator
-        self.mutator.prepare_from_supernet(self.architecture)
+        self.mutator = build_nas_mutator(mutator, self.architecture)
         if not hasattr(self.mutator, 'prepare_arch_params'):
             raise TypeError(f'Darts needs a mutator with architecture '
                             f'parameters, got {type(mutator).__name__}')
@@ -123,9 +116,7 @@ class Darts(BaseAlgorithm):
     @property
     def is_supernet(self) -> bool:
         """bool: Whether the architecture still has unfixed mutables."""
-        return any(
-            isinstance(m, BaseMutable) and not m.is_fixed
-            for m in self.architecture.modules())
+        return has_unfixed_mutables(self.architecture)
 
     def sample_subnet(self) -> Dict:
         """The subnet chosen by the architecture parameters."""
@@ -360,10 +351,8 @@ class DartsDDP(MMDistributedDataParallel):
                  *,
                  device_ids: Optional[Union[List, int, torch.device]] = None,
                  **kwargs) -> None:
-        if device_ids is None and torch.cuda.is_available():
-            import os
-            device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
-        super().__init__(device_ids=device_ids, **kwargs)
+        super().__init__(
+            device_ids=default_ddp_device_ids(device_ids), **kwargs)
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:

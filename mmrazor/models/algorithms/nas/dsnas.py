@@ -1,7 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """DSNAS: Direct Neural Architecture Search without Parameter Retraining."""
 import copy
-import os
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -13,11 +12,12 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.models.mutables import OneHotMutableOP
-from mmrazor.models.mutables.base_mutable import BaseMutable
 from mmrazor.models.mutators.base_mutator import BaseMutator
 from mmrazor.registry import MODEL_WRAPPERS, MODELS, TASK_UTILS
 from ..base import BaseAlgorithm
+from ..ddp_device_ids import default_ddp_device_ids
 from .darts import _average_across_ranks, _world_size
+from .supernet_utils import build_nas_mutator, has_unfixed_mutables
 
 _OPTIM_KEYS = ('architecture', 'mutator')
 
@@ -94,15 +94,7 @@ class DSNAS(BaseAlgorithm):
         if flops_constraints <= 0:
             raise ValueError('DSNAS: flops_constraints (M) must be '
                              f'positive, got {flops_constraints}')
-        if mutator is None:
-            mutator = dict(type='mmrazor.NasMutator')
-        if isinstance(mutator, dict):
-            mutator = MODELS.build(mutator)
-        if not isinstance(mutator, BaseMutator):
-            raise TypeError('mutator should be a `dict` or a `BaseMutator` '
-                            f'instance, but got {type(mutator).__name__}')
-        self.mutator = mutator
-        self.mutator.prepare_from_supernet(self.architecture)
+        self.mutator = build_nas_mutator(mutator, self.architecture)
         self.pretrain_epochs = pretrain_epochs
         self.finetune_epochs = finetune_epochs
         self.flops_constraints = float(flops_constraints)
@@ -186,9 +178,7 @@ class DSNAS(BaseAlgorithm):
     @property
     def is_supernet(self) -> bool:
         """bool: Whether the architecture still has unfixed mutables."""
-        return any(
-            isinstance(m, BaseMutable) and not m.is_fixed
-            for m in self.architecture.modules())
+        return has_unfixed_mutables(self.architecture)
 
     def train(self, mode: bool = True) -> 'DSNAS':
         """Set the mode; with ``norm_training`` BN stays in training mode."""
@@ -316,9 +306,8 @@ class DSNASDDP(MMDistributedDataParallel):
                  *,
                  device_ids: Optional[Union[List, int, torch.device]] = None,
                  **kwargs) -> None:
-        if device_ids is None and torch.cuda.is_available():
-            device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
-        super().__init__(device_ids=device_ids, **kwargs)
+        super().__init__(
+            device_ids=default_ddp_device_ids(device_ids), **kwargs)
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:

@@ -8,11 +8,11 @@ from mmengine.structures import BaseDataElement
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmrazor.models.mutables.base_mutable import BaseMutable
 from mmrazor.models.mutators.base_mutator import BaseMutator
 from mmrazor.registry import MODELS
 from mmrazor.utils.config_dict import as_config_dict
 from ..base import BaseAlgorithm, LossResults
+from .supernet_utils import build_nas_mutator, has_unfixed_mutables
 
 
 @MODELS.register_module()
@@ -45,24 +45,14 @@ class SPOS(BaseAlgorithm):
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(architecture, data_preprocessor, init_cfg)
-        if mutator is None:
-            mutator = dict(type='mmrazor.NasMutator')
         mutator = as_config_dict(mutator)
-        if isinstance(mutator, dict):
-            mutator = MODELS.build(mutator)
-        if not isinstance(mutator, BaseMutator):
-            raise TypeError('mutator should be a `dict` or a `BaseMutator` '
-                            f'instance, but got {type(mutator).__name__}')
-        self.mutator = mutator
-        self.mutator.prepare_from_supernet(self.architecture)
+        self.mutator = build_nas_mutator(mutator, self.architecture)
         self.norm_training = norm_training
 
     @property
     def is_supernet(self) -> bool:
         """bool: Whether the architecture still has unfixed mutables."""
-        return any(
-            isinstance(m, BaseMutable) and not m.is_fixed
-            for m in self.architecture.modules())
+        return has_unfixed_mutables(self.architecture)
 
     def sample_subnet(self) -> Dict:
         """Sample a random subnet (``{group_key: choice}``)."""

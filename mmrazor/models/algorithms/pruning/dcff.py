@@ -1,11 +1,9 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """DCFF: Dynamic-Coded Filter Fusion."""
 import math
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional, Union
 
-import torch
 from mmengine.model import BaseModel
-from mmengine.structures import BaseDataElement
 from torch import nn
 
 from mmrazor.models.mutators import ChannelMutator
@@ -120,36 +118,14 @@ class DCFF(ItePruneAlgorithm):
             step_freq, prune_times = total // self.prune_times, \
                 self.prune_times
         self._total, self._scale = total, scale
-        supernet = {
-            k: self.supernet_choices[k]
-            for k in self.target_pruning_ratio
-        }
-        return ItePruneConfigManager(self.target_pruning_ratio, supernet,
-                                     step_freq * scale, prune_times,
-                                     self.linear_schedule)
+        return self._build_prune_config_manager(step_freq * scale, prune_times)
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[BaseDataElement]] = None,
-                mode: str = 'tensor'):
-        """Fuse the filters at the scheduled steps, then forward."""
-        if self.training and mode == 'loss' and self.target_pruning_ratio:
-            if self.prune_config_manager is None:
-                self.prune_config_manager = \
-                    self._init_prune_config_manager()
-            try:
-                it = RuntimeInfo.iter()
-            except KeyError:
-                it = 0
-            if self.prune_config_manager.is_prune_time(it):
-                self.mutator.set_choices(
-                    self.prune_config_manager.prune_at(it))
-                tau = dcff_temperature(it // self._scale, self._total)
-                self.mutator.calc_information(tau)
-                print_log(
-                    f'DCFF: fused filters at iter {it} (temperature '
-                    f'{tau:.3g})',
-                    logger='current')
-        # skip ItePruneAlgorithm.forward: the pruning is done above
-        return super(ItePruneAlgorithm, self).forward(inputs, data_samples,
-                                                      mode)
+    def _prune_at(self, it: int) -> None:
+        """Set the scheduled choices of iteration ``it`` and fuse the
+        filters at the temperature of that step."""
+        self.mutator.set_choices(self.prune_config_manager.prune_at(it))
+        tau = dcff_temperature(it // self._scale, self._total)
+        self.mutator.calc_information(tau)
+        print_log(
+            f'DCFF: fused filters at iter {it} (temperature {tau:.3g})',
+            logger='current')

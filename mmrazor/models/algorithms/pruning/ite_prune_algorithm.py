@@ -137,12 +137,26 @@ class ItePruneAlgorithm(BaseAlgorithm):
                 step_freq *= RuntimeInfo.iter_pre_epoch()
         except KeyError:
             pass
+        return self._build_prune_config_manager(step_freq, self.prune_times)
+
+    def _build_prune_config_manager(self, step_freq: int,
+                                    prune_times: int) -> ItePruneConfigManager:
+        """The schedule from the supernet choices of the targeted units to
+        ``target_pruning_ratio``.
+
+        Args:
+            step_freq (int): Iterations between two pruning steps.
+            prune_times (int): Number of pruning steps.
+
+        Returns:
+            ItePruneConfigManager: The schedule.
+        """
         supernet = {
             k: self.supernet_choices[k]
             for k in self.target_pruning_ratio
         }
         return ItePruneConfigManager(self.target_pruning_ratio, supernet,
-                                     step_freq, self.prune_times,
+                                     step_freq, prune_times,
                                      self.linear_schedule)
 
     def forward(self,
@@ -159,10 +173,13 @@ class ItePruneAlgorithm(BaseAlgorithm):
             except KeyError:
                 it = 0
             if self.prune_config_manager.is_prune_time(it):
-                self.mutator.set_choices(
-                    self.prune_config_manager.prune_at(it))
-                print_log(f'pruned at iter {it}', logger='current')
+                self._prune_at(it)
         return super().forward(inputs, data_samples, mode)
+
+    def _prune_at(self, it: int) -> None:
+        """Set the scheduled choices of iteration ``it``."""
+        self.mutator.set_choices(self.prune_config_manager.prune_at(it))
+        print_log(f'pruned at iter {it}', logger='current')
 
     def init_weights(self) -> None:
         """Initialise the architecture."""

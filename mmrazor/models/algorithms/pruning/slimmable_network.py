@@ -1,7 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Slimmable networks: one network trained at several fixed widths."""
 import copy
-import os
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -13,6 +12,7 @@ from mmrazor.models.mutators import SlimmableChannelMutator
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODEL_WRAPPERS, MODELS
 from ..base import BaseAlgorithm
+from ..ddp_device_ids import default_ddp_device_ids
 
 
 @MODELS.register_module()
@@ -153,9 +153,8 @@ class SlimmableNetworkDDP(MMDistributedDataParallel):
     """
 
     def __init__(self, *, device_ids: Optional[List] = None, **kwargs) -> None:
-        if device_ids is None and torch.cuda.is_available():
-            device_ids = [int(os.environ.get('LOCAL_RANK', 0))]
-        super().__init__(device_ids=device_ids, **kwargs)
+        super().__init__(
+            device_ids=default_ddp_device_ids(device_ids), **kwargs)
 
     def train_step(self, data: Union[Dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:

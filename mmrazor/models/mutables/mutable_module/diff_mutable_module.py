@@ -225,16 +225,31 @@ class DiffMutableOP(DiffMutableModule[str, Union[str, List[str]]]):
         """
         _check_arch_param(self, arch_param)
         probs = self.compute_arch_probs(arch_param)
-        if self.num_choices > 1:
-            top2 = torch.topk(probs.detach(), 2).values
-            if float(top2[0] - top2[1]) >= self.fix_threshold:
-                self.fix_chosen(self.sample_choice(arch_param))
-                return self.forward_fixed(x)
+        if self._fix_if_decided(arch_param, probs):
+            return self.forward_fixed(x)
         keep = (probs.detach() > 0).tolist()
         return sum(
             op(x) * prob
             for prob, op, k in zip(probs, self._candidates.values(), keep)
             if k)
+
+    def _fix_if_decided(self, arch_param: Tensor, probs: Tensor) -> bool:
+        """Fix the mutable to the top-1 op when the two largest
+        probabilities differ by ``fix_threshold`` or more.
+
+        Args:
+            arch_param (Tensor): architecture parameters.
+            probs (Tensor): their probabilities.
+
+        Returns:
+            bool: Whether the mutable fixed itself.
+        """
+        if self.num_choices > 1:
+            top2 = torch.topk(probs.detach(), 2).values
+            if float(top2[0] - top2[1]) >= self.fix_threshold:
+                self.fix_chosen(self.sample_choice(arch_param))
+                return True
+        return False
 
     def forward_all(self, x: Any) -> Tensor:
         """Sum of the outputs of all the candidates (used for FLOPs).

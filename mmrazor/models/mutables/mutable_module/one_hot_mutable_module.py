@@ -99,11 +99,8 @@ class OneHotMutableOP(DiffMutableOP):
         """
         _check_arch_param(self, arch_param)
         probs = self.compute_arch_probs(arch_param)
-        if self.num_choices > 1:
-            top2 = torch.topk(probs.detach(), 2).values
-            if float(top2[0] - top2[1]) >= self.fix_threshold:
-                self.fix_chosen(self.sample_choice(arch_param))
-                return self.forward_fixed(x)
+        if self._fix_if_decided(arch_param, probs):
+            return self.forward_fixed(x)
         if self.training:
             self.arch_weights = self.sample_weights(arch_param, probs,
                                                     self.random_sample)
