@@ -7,9 +7,12 @@ X"`` is measured for
 
 * ``mmengine.model`` (the baseline: what any MMEngine model code imports),
 * ``mmrazor`` alone,
-* ``mmrazor.models`` (every registered algorithm and component).
+* ``mmrazor.models`` (its subpackages load on first use),
+* ``mmrazor.models.all_modules`` (every algorithm and component imported
+  and registered: what the registries load on the first ``type`` lookup
+  and what ``register_all_modules()`` imports for the models).
 
-The three commands run interleaved, in a rotating order, after warm-up
+The commands run interleaved, in a rotating order, after warm-up
 runs (so the file cache is equally warm for all), and the medians are
 compared; the spread is the interquartile range over the runs.
 
@@ -27,7 +30,8 @@ import sys
 import time
 from typing import Dict, List
 
-TARGETS = ('mmengine.model', 'mmrazor', 'mmrazor.models')
+TARGETS = ('mmengine.model', 'mmrazor', 'mmrazor.models',
+           'mmrazor.models.all_modules')
 
 
 def time_import(module: str) -> float:
@@ -62,14 +66,15 @@ def main() -> None:
         for module in TARGETS[shift:] + TARGETS[:shift]:
             times[module].append(time_import(module))
 
-    print(f'{"import":<18}{"median s":>10}{"q1":>8}{"q3":>8}')
+    width = max(len(m) for m in TARGETS) + 2
+    print(f'{"import":<{width}}{"median s":>10}{"q1":>8}{"q3":>8}')
     medians = {}
     for module in TARGETS:
         q1, med, q3 = quartiles(times[module])
         medians[module] = med
-        print(f'{module:<18}{med:>10.3f}{q1:>8.3f}{q3:>8.3f}')
+        print(f'{module:<{width}}{med:>10.3f}{q1:>8.3f}{q3:>8.3f}')
     base = medians['mmengine.model']
-    for module in ('mmrazor', 'mmrazor.models'):
+    for module in TARGETS[1:]:
         paired = [
             t / b for t, b in zip(times[module], times['mmengine.model'])
         ]

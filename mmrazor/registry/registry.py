@@ -37,7 +37,7 @@ from mmengine.registry import Registry, build_from_cfg
 
 from .build_errors import with_suggestions
 
-_MODELS = ['mmrazor.models', 'mmrazor.implementations']
+_MODELS = ['mmrazor.models.all_modules', 'mmrazor.implementations']
 _ENGINE = ['mmrazor.engine']
 _DATASETS = ['mmrazor.datasets']
 

@@ -57,7 +57,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmrazor.datasets  # noqa: F401,F403
     import mmrazor.engine  # noqa: F401,F403
     import mmrazor.implementations  # noqa: F401,F403
-    import mmrazor.models  # noqa: F401,F403
+    import mmrazor.models.all_modules  # noqa: F401,F403
     import mmrazor.structures  # noqa: F401,F403
     if init_default_scope:
         never_created = DefaultScope.get_current_instance() is None \

@@ -14,7 +14,9 @@ def register_torch_observers() -> List[str]:
     """
     names = []
     for name, cls in sorted(torch_observer_classes().items()):
-        if MODELS.get(name) is not cls and name not in MODELS.module_dict:
+        # ``module_dict``, not ``MODELS.get``: a lookup would import every
+        # registry location while this module is being imported
+        if name not in MODELS.module_dict:
             MODELS.register_module(name=name, module=cls)
         names.append(name)
     return names

@@ -3,8 +3,6 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmcv.cnn import build_activation_layer, build_norm_layer
-from mmcv.cnn.bricks.drop import DropPath
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
@@ -57,6 +55,8 @@ class TransformerEncoderLayer(BaseModule):
                  norm_cfg: Dict = dict(type='mmrazor.DynamicLayerNorm'),
                  head_dims: int = 64,
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import build_activation_layer, build_norm_layer
+        from mmcv.cnn.bricks.drop import DropPath
         super().__init__(init_cfg=init_cfg)
         self.norm1_name, norm1 = build_norm_layer(
             norm_cfg, embed_dims, postfix=1)
@@ -201,6 +201,7 @@ class AutoformerBackbone(BaseModule):
         init_cfg: Optional[Dict] = dict(
             type='TruncNormal', layer='Linear', std=.02, bias=0.)
     ) -> None:
+        from mmcv.cnn import build_norm_layer
         super().__init__(init_cfg=init_cfg)
         ranges = self._check_arch_setting(arch_setting)
         self.arch_setting = arch_setting

@@ -5,7 +5,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor
 
@@ -29,6 +28,7 @@ class StandardConv(nn.Sequential):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
                  stride: int, padding: int, act_cfg: Dict,
                  norm_cfg: Dict) -> None:
+        from mmcv.cnn import build_activation_layer, build_norm_layer
         super().__init__(
             build_activation_layer(copy.deepcopy(act_cfg)),
             nn.Conv2d(
@@ -149,6 +149,7 @@ class AuxiliaryModule(nn.Sequential):
 
     def __init__(self, in_channels: int, base_channels: int, out_channels: int,
                  norm_cfg: Dict) -> None:
+        from mmcv.cnn import build_norm_layer
         super().__init__(
             nn.ReLU(inplace=False),
             nn.AvgPool2d(5, stride=3, padding=0, count_include_pad=False),
@@ -209,6 +210,7 @@ class DartsBackbone(BaseModule):
                  act_cfg: Dict = dict(type='ReLU'),
                  norm_cfg: Dict = dict(type='BN'),
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import build_norm_layer
         super().__init__(init_cfg=init_cfg)
         for key, value in (('mutable_cfg', mutable_cfg), ('route_cfg',
                                                           route_cfg)):

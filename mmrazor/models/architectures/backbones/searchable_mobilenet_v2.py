@@ -5,7 +5,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -61,6 +60,7 @@ class SearchableMobileNetV2(BaseModule):
             dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
         ]
     ) -> None:
+        from mmcv.cnn import ConvModule
         super().__init__(init_cfg)
         num_layers = len(arch_setting) + 1
         for index in out_indices:

@@ -4,8 +4,6 @@ import copy
 import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from mmcv.cnn import ConvModule
-from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule, Sequential
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -55,6 +53,7 @@ class DynamicShortcutLayer(ShortcutLayer, DynamicMixin):
                  out_channels: int,
                  reduction: int = 1,
                  conv_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
         nn.Module.__init__(self)
         self.reduction = reduction
         self.in_channels = in_channels
@@ -187,6 +186,7 @@ class AttentiveMobileNetV3(BaseModule):
                  with_cp: bool = False,
                  in_channels: int = 3,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+        from mmcv.cnn import ConvModule
         if init_cfg is None:
             init_cfg = [
                 dict(type='Kaiming', layer='Conv2d'),
@@ -326,6 +326,7 @@ class AttentiveMobileNetV3(BaseModule):
         ]
 
     def _make_stage(self, i: int) -> DynamicSequential:
+        from mmcv.cnn.bricks import DropPath
         out_channels = max(self.num_channels_list[i])
         kernel_size = max(self.kernel_size_list[i])
         expand_ratio = max(self.expand_ratio_list[i])
@@ -387,6 +388,7 @@ class AttentiveMobileNetV3(BaseModule):
     # search space ---------------------------------------------------------
     def register_mutables(self) -> None:
         """Create the mutables of the search space (see the class doc)."""
+        from mmcv.cnn import ConvModule
         from mmrazor.models.mutables import (MutableChannelContainer,
                                              OneShotMutableChannel,
                                              OneShotMutableValue)

@@ -5,7 +5,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import constant_init, normal_init
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -72,6 +71,7 @@ class SearchableShuffleNetV2(BaseModule):
                  with_cp: bool = False,
                  in_channels: int = 3,
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
         layers_nums = len(arch_setting) + (1 if with_last_layer else 0)
         for index in out_indices:
             if index not in range(0, layers_nums):

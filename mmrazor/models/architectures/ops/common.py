@@ -2,7 +2,6 @@
 from typing import Dict, Optional
 
 import torch
-from mmcv.cnn import ConvModule
 
 from mmrazor.registry import MODELS
 from .base import BaseOP
@@ -33,6 +32,7 @@ class Identity(BaseOP):
                  act_cfg: Optional[Dict] = None,
                  init_cfg: Optional[Dict] = None,
                  **kwargs) -> None:
+        from mmcv.cnn import ConvModule
         super().__init__(in_channels, out_channels, stride, init_cfg)
         self.downsample = None
         if stride != 1 or in_channels != out_channels:

@@ -8,7 +8,6 @@ from typing import Dict, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import build_norm_layer
 from torch import Tensor
 
 from mmrazor.registry import MODELS
@@ -18,6 +17,7 @@ _DEFAULT_NORM = dict(type='BN')
 
 
 def _norm(norm_cfg: Optional[Dict], channels: int) -> nn.Module:
+    from mmcv.cnn import build_norm_layer
     return build_norm_layer(
         copy.deepcopy(norm_cfg or _DEFAULT_NORM), channels)[1]
 

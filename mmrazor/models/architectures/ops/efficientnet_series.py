@@ -4,8 +4,6 @@ from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule
-from mmcv.cnn.bricks import DropPath
 
 from mmrazor.registry import MODELS
 from ..utils.se_layer import SELayer
@@ -43,6 +41,8 @@ class ConvBnAct(BaseOP):
                  norm_cfg: Dict = dict(type='BN'),
                  act_cfg: Dict = dict(type='ReLU'),
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
+        from mmcv.cnn.bricks import DropPath
         super().__init__(in_channels, out_channels, stride, init_cfg)
         self.has_residual = skip and stride == 1 and \
             in_channels == out_channels
@@ -102,6 +102,8 @@ class DepthwiseSeparableConv(BaseOP):
                  norm_cfg: Dict = dict(type='BN'),
                  act_cfg: Dict = dict(type='ReLU'),
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
+        from mmcv.cnn.bricks import DropPath
         super().__init__(in_channels, out_channels, stride, init_cfg)
         self.has_residual = (
             stride == 1 and in_channels == out_channels and not noskip)

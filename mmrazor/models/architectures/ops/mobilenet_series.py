@@ -5,8 +5,6 @@ from typing import Dict, Optional
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from mmcv.cnn import ConvModule
-from mmcv.cnn.bricks import DropPath
 
 from mmrazor.registry import MODELS
 from ..utils.se_layer import SELayer
@@ -29,6 +27,7 @@ class ShortcutLayer(nn.Module):
                  out_channels: int,
                  reduction: int = 1,
                  conv_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
         super().__init__()
         self.reduction = reduction
         self.conv = None
@@ -85,6 +84,8 @@ class MBBlock(BaseOP):
                  with_cp: bool = False,
                  with_attentive_shortcut: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
+        from mmcv.cnn.bricks import DropPath
         super().__init__(in_channels, out_channels, stride, init_cfg)
         if stride not in (1, 2):
             raise ValueError(f'stride of MBBlock must be 1 or 2, got {stride}')

@@ -5,7 +5,6 @@ from typing import Dict, Optional
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from mmcv.cnn import ConvModule
 
 from mmrazor.registry import MODELS
 from ..utils.channel_shuffle import channel_shuffle
@@ -28,6 +27,7 @@ class _ShuffleBase(BaseOP):
 
     def _build_branch1(self, kernel_size: int, branch_features: int, conv_cfg,
                        norm_cfg, act_cfg) -> None:
+        from mmcv.cnn import ConvModule
         if self.stride > 1:
             self.branch1 = nn.Sequential(
                 ConvModule(
@@ -93,6 +93,7 @@ class ShuffleBlock(_ShuffleBase):
                  act_cfg: Dict = dict(type='ReLU'),
                  with_cp: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
         super().__init__(in_channels, out_channels, stride, init_cfg)
         if kernel_size not in (3, 5, 7):
             raise ValueError('kernel_size of ShuffleBlock must be 3, 5 or 7, '
@@ -156,6 +157,7 @@ class ShuffleXception(_ShuffleBase):
                  act_cfg: Dict = dict(type='ReLU'),
                  with_cp: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
         super().__init__(in_channels, out_channels, stride, init_cfg)
         self.with_cp = with_cp
         branch_features = out_channels // 2

@@ -3,7 +3,6 @@ from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 
 from mmrazor.models.utils import make_divisible
@@ -34,6 +33,7 @@ class SELayer(BaseModule):
                                                              bias=3.0,
                                                              divisor=6.0)),
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import ConvModule
         super().__init__(init_cfg)
         if isinstance(act_cfg, dict):
             act_cfg = (act_cfg, act_cfg)

@@ -5,7 +5,6 @@ from typing import Callable, Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
@@ -64,6 +63,7 @@ class DynamicPatchEmbed(BaseModule, DynamicChannelMixin):
                  norm_cfg: Optional[Dict] = None,
                  conv_cfg: Optional[Dict] = None,
                  init_cfg: Optional[Dict] = None) -> None:
+        from mmcv.cnn import build_conv_layer, build_norm_layer
         super().__init__(init_cfg=init_cfg)
         self.img_size = _to_2tuple(img_size)
         self.embed_dims = embed_dims
