@@ -7,3 +7,7 @@ mmrazor registries when imported).
 from . import pruning
 
 __all__ = ['pruning']
+
+from mmrazor.utils.reexport import subpackage_getattr  # noqa: E402 isort:skip
+
+__getattr__ = subpackage_getattr(__name__)

@@ -13,6 +13,8 @@ import importlib.util
 from types import ModuleType
 from typing import Dict, List
 
+from mmrazor.utils.reexport import subpackage_getattr
+
 # One row per subpackage. A public name is served by the subpackage that
 # exports it (``__all__``, else its public globals, as ``import *`` reads
 # them); as with the former star imports, a later row wins a clash.
@@ -30,6 +32,7 @@ _SUBPACKAGES = (
 )
 
 _name_to_subpackage: Dict[str, str] = {}
+_subpackage_getattr = subpackage_getattr(__name__)
 
 
 def import_all() -> List[ModuleType]:
@@ -80,9 +83,18 @@ def __getattr__(name: str):
         return importlib.import_module(f'{__name__}.{name}')
     sub = _public_names().get(name)
     if sub is None:
-        raise AttributeError(
-            f'module {__name__!r} has no attribute {name!r}: none of its '
-            f'subpackages ({", ".join(_SUBPACKAGES)}) exports it')
+        # a class a subpackage defines without exporting it (registered
+        # counters, lazily registered heads, ...)
+        import_all()
+        try:
+            value = _subpackage_getattr(name)
+        except AttributeError:
+            raise AttributeError(
+                f'module {__name__!r} has no attribute {name!r}: none of '
+                f'its subpackages ({", ".join(_SUBPACKAGES)}) exports it'
+            ) from None
+        globals()[name] = value
+        return value
     value = getattr(importlib.import_module(f'{__name__}.{sub}'), name)
     globals()[name] = value
     return value

@@ -42,7 +42,9 @@ def collect_configs():
     configs = []
     for path in sorted(paths):
         rel = osp.relpath(path, osp.join(REPO, 'configs'))
-        if '_base_' in rel.split(osp.sep) or is_deploy_config(path):
+        if '_base_' in rel.split(osp.sep) or is_deploy_config(path) or \
+                path.endswith('_template.py'):
+            # ``*_template.py`` (Group Fisher) are filled in by the user
             continue
         configs.append(rel)
     return configs
@@ -120,11 +122,28 @@ def classifier_of(model: nn.Module):
     return None
 
 
+# configs that cannot build on their own, each with the reason it is
+# reported as skipped
+KNOWN_UNBUILDABLE = {
+    'pruning/mmseg/dcff/dcff_compact_pointrend_resnet50_8xb2_cityscapes.py':
+    'the published fix_subnet.json names the unit backbone.conv1, which the '
+    'ResNetV1c (deep stem) of mmseg PointRend does not have',
+}
+
+
 def tiny_forward(model: nn.Module, classifier: nn.Module, rel: str):
     """One forward of ``model`` in tensor mode on a 2-image batch."""
     conv = first_conv(classifier)
     channels = conv.in_channels if conv is not None else 3
     size = 16 if 'digits' in rel else 32
+    # backbones with a fixed input size (ViT patch embeddings)
+    backbone = getattr(classifier, 'backbone', None)
+    fixed = getattr(backbone, 'img_size', None) or getattr(
+        getattr(backbone, 'patch_embed', None), 'img_size', None)
+    if isinstance(fixed, (tuple, list)):
+        fixed = fixed[0]
+    if isinstance(fixed, int):
+        size = fixed
     inputs = torch.randn(2, channels, size, size)
     model.eval()
     with torch.no_grad():
@@ -214,11 +233,19 @@ def test_config_builds(rel, tmp_path, request):
             f'{rel} has neither a model nor a dataloader'
         request.node.user_properties.append(('sweep', 'parsed'))
         return
+    if rel in KNOWN_UNBUILDABLE:
+        pytest.skip(KNOWN_UNBUILDABLE[rel])
     model_cfg = prepare_model_cfg(cfg, rel)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         try:
             model_cfg = stand_in_subnet(model_cfg, rel, tmp_path)
             model = MODELS.build(model_cfg)
+        except FileNotFoundError as error:
+            # a deploy / retrain stage reads what the previous stage of its
+            # chain writes (fix_subnet.json, slimmable_config.json)
+            if 'work_dirs' not in str(error):
+                raise
+            pytest.skip(f'needs the output of the previous stage: {error}')
         except ImportError as error:
             package = missing_package(error)
             if package is None:

@@ -23,13 +23,27 @@ class DataDependent(nn.Module):
         return self.conv2(x)
 
 
+class DataDependentFullSize(DataDependent):
+    """Also needs the full 128x128 input (a flatten into Linear), so the
+    quick run at a quarter of the resolution fails too."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4 * 128 * 128, 2)
+
+    def forward(self, x):
+        return self.fc(super().forward(x).flatten(1))
+
+
 def test_channel_analyzer_reports_shape_recording_fallback():
     from mmrazor.models.task_modules import ChannelAnalyzer
     analyzer = ChannelAnalyzer(
-        demo_input=dict(type='DefaultDemoInput', input_shape=(1, 3, 8, 8)),
+        demo_input=dict(
+            type='DefaultDemoInput', input_shape=(1, 3, 128, 128)),
         tracer_type='FxTracer')
-    analyzer.analyze(DataDependent())
+    analyzer.analyze(DataDependentFullSize())
     notes = ' '.join(analyzer.report.notes)
+    assert 'shape recording at the reduced input' in notes
     assert 'shape recording on fake tensors failed' in notes
     assert 'recorded with a real forward' in notes
     assert 'shape recording on fake tensors failed' in \

@@ -59,6 +59,8 @@ def register_lazy_class(registry: Registry, name: str, module_path: str,
 
     builder.__name__ = name
     builder.__qualname__ = name
+    builder.__module__ = module_path
+    builder.lazy_target = (module_path, name)
     builder.__doc__ = f'Builds ``{module_path}.{name}`` (needs {package}).'
     if name not in registry.module_dict:
         registry.register_module(name=name, module=builder)
