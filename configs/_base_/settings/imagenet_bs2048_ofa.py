@@ -1,75 +1,8 @@
-# dataset settings
-dataset_type = 'mmcls.ImageNet'
+# The BigNAS ImageNet recipe with the weight decay and schedule length of
+# Once-for-All.
+_base_ = ['./imagenet_bs2048_bignas.py']
 
-data_preprocessor = dict(
-    type='mmcls.ClsDataPreprocessor',
-    # RGB format normalization parameters
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    # convert image from BGR to RGB
-    to_rgb=True,
-)
-
-train_pipeline = [
-    dict(type='mmcls.LoadImageFromFile'),
-    dict(type='mmcls.RandomResizedCrop', scale=224),
-    dict(type='mmcls.RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='mmcls.AutoAugment', policies='imagenet'),
-    dict(type='mmcls.PackClsInputs'),
-]
-
-test_pipeline = [
-    dict(type='mmcls.LoadImageFromFile'),
-    dict(
-        type='mmcls.ResizeEdge',
-        scale=256,
-        edge='short',
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(type='mmcls.CenterCrop', crop_size=224),
-    dict(type='mmcls.PackClsInputs')
-]
-
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=16,
-    dataset=dict(
-        type=dataset_type,
-        data_root='data/imagenet',
-        ann_file='meta/train.txt',
-        data_prefix='train',
-        pipeline=train_pipeline),
-    sampler=dict(type='mmcls.RepeatAugSampler', shuffle=True),
-    persistent_workers=True,
-)
-
-val_dataloader = dict(
-    batch_size=128,
-    num_workers=16,
-    dataset=dict(
-        type=dataset_type,
-        data_root='data/imagenet',
-        ann_file='meta/val.txt',
-        data_prefix='val',
-        pipeline=test_pipeline),
-    sampler=dict(type='mmcls.DefaultSampler', shuffle=False),
-    persistent_workers=True,
-)
-val_evaluator = dict(type='mmcls.Accuracy', topk=(1, 5))
-
-# If you want standard test, please manually configure the test dataset
-test_dataloader = val_dataloader
-test_evaluator = val_evaluator
-
-# optimizer
-paramwise_cfg = dict(
-    bias_decay_mult=0.0, norm_decay_mult=0.0, dwconv_decay_mult=0.0)
-
-optim_wrapper = dict(
-    optimizer=dict(
-        type='SGD', lr=0.8, momentum=0.9, weight_decay=0.00003,
-        nesterov=True),
-    paramwise_cfg=paramwise_cfg)
+optim_wrapper = dict(optimizer=dict(weight_decay=0.00003))
 
 max_epochs = 180
 
@@ -92,7 +25,4 @@ param_scheduler = [
         convert_to_iter_based=True),
 ]
 
-# train, val, test setting
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-val_cfg = dict(type='mmrazor.SubnetValLoop', calibrate_sample_num=4096)
-test_cfg = dict(type='mmrazor.SubnetValLoop', calibrate_sample_num=4096)
+train_cfg = dict(max_epochs=max_epochs)
