@@ -19,6 +19,7 @@ from mmrazor.models.architectures.dynamic_ops import (DMCPBatchNorm2d,
 from mmrazor.models.architectures.dynamic_ops.bricks.dmcp_batch_norm import \
     channel_keep_probs
 from mmrazor.models.mutators import DMCPChannelMutator
+from mmrazor.models.task_modules import ResourceEstimator
 from mmrazor.registry import MODELS, TASK_UTILS
 
 REPO = osp.dirname(
@@ -208,16 +209,20 @@ def test_bad_arguments():
 
 # Measured with mmengine.analysis.get_model_complexity_info on the whole
 # classifier at 224x224 (the input of the original configs), in MFLOPs and
-# M params. The original README's (commented-out) table gives the
-# supernets 319 M (MobileNetV2) and 4.09 G (ResNet-50), which the
-# supernets match; its subnets (102 M and 2.07 G) are not what the
-# published files give on these architectures (see the dmcp README).
+# M params, and with ResourceEstimator (the counter of the mmcls model zoo
+# figures: 319 M and 4.12 G for these supernets). The original README's
+# (commented-out) table gives the supernets 319 M (MobileNetV2) and 4.09 G
+# (ResNet-50), which the supernets match; its subnets (102 M and 2.07 G)
+# are not what the published files give on these architectures with
+# either counter (see the dmcp README).
 PUBLISHED = {
     'DMCP_MBV2_100M.json':
     dict(
         config='dmcp_mbv2_subnet_32xb64.py',
         flops=89.291,
         params=2.170,
+        estimator_flops=91.525,
+        table=102.0,
         supernet_table=319.0,
         clamped={'backbone.layer6.0.conv.0.conv_(0, 576)_576': 576}),
     'DMCP_R50_2G.json':
@@ -225,9 +230,55 @@ PUBLISHED = {
         config='dmcp_resnet50_subnet_32xb64.py',
         flops=2206.703,
         params=21.969,
+        estimator_flops=2212.837,
+        table=2070.0,
         supernet_table=4090.0,
         clamped={}),
 }
+
+
+def _published_units(name):
+    """{module path: (channels of the unit, chosen channels)} of a
+    published DMCP file, in the file's order."""
+    path = osp.join(DMCP_DIR, name)
+    units = json.load(open(path))['channel_unit_cfg']['units']
+    return {
+        unit_name.rsplit('_(', 1)[0]:
+        (unit['init_args']['num_channels'], unit['choice'])
+        for unit_name, unit in units.items()
+    }
+
+
+def test_published_subnet_choices_are_the_samplers():
+    """Per-unit evidence that the files are mapped to the right units.
+
+    ResNet-50: every one of the 37 choices lies on the sampler's grid
+    ``n - m * (n // 10)`` of its own unit (m = 0..8), so the file's entries
+    belong to the units they name. MobileNetV2: the ten units 192, 384
+    and 576 wide lie on one lattice ``n - m * (n // 10) + n // 192``
+    (m = -2..9); the 693 of ``backbone.layer6.0.conv.0`` (576 wide) is m = -2 of that
+    lattice, two groups beyond the width, so no other reading of the
+    entries (another unit, n - choice, another order) makes it fit."""
+    r50 = _published_units('DMCP_R50_2G.json')
+    assert len(r50) == 37
+    steps = {(n - c) // (n // 10) for n, c in r50.values()}
+    assert all((n - c) % (n // 10) == 0 for n, c in r50.values())
+    assert steps == set(range(9))
+
+    mbv2 = _published_units('DMCP_MBV2_100M.json')
+    assert len(mbv2) == 25
+    over = {k: v for k, v in mbv2.items() if v[1] > v[0]}
+    assert over == {'backbone.layer6.0.conv.0.conv': (576, 693)}
+    lattice = {
+        k: (n + n // 192 - c) / (n // 10)
+        for k, (n, c) in mbv2.items() if n in (192, 384, 576)
+    }
+    assert len(lattice) == 10
+    assert all(m == int(m) for m in lattice.values())
+    assert lattice['backbone.layer6.0.conv.0.conv'] == -2
+    assert min(lattice.values()) == -2 and max(lattice.values()) == 9
+    # only the 960 and 1280 units are wide enough for 693 channels
+    assert sorted({n for n, _ in mbv2.values() if n >= 693}) == [960, 1280]
 
 
 def _complexity(model, size=224):
@@ -288,6 +339,12 @@ def test_published_subnets_load(name):
     flops, params = _complexity(model)
     assert flops == pytest.approx(spec['flops'], rel=1e-3)
     assert params == pytest.approx(spec['params'], rel=1e-3)
+    estimated = ResourceEstimator(input_shape=(1, 3, 224, 224)).estimate(
+        model.eval())['flops']
+    assert estimated == pytest.approx(spec['estimator_flops'], rel=1e-3)
+    # neither counter reaches the table's subnet within 3 %
+    for counted in (flops, estimated):
+        assert abs(counted - spec['table']) > 0.03 * spec['table']
     # the file was written on this very architecture: its analysis finds
     # exactly the file's units, with the channel numbers in their names
     mutator = MODELS.build(
