@@ -4,6 +4,7 @@
 # per-user cache outside the checkout and reused by every clone.
 #
 #   bash tools/setup_env.sh            # set up (or check) .venv
+#   bash tools/setup_env.sh --mmpose   # + mmpose (requirements/mmpose.txt)
 #   MMRAZOR_CACHE_DIR=/path bash tools/setup_env.sh
 #
 # Layout:
@@ -21,6 +22,10 @@ PYTHON="${PYTHON:-python3}"
 CACHE="${MMRAZOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mmrazor}"
 LOCK="$REPO/requirements/dev-stack.txt"
 T0=$(date +%s)
+WITH_MMPOSE=0
+for arg in "$@"; do
+  case "$arg" in --mmpose) WITH_MMPOSE=1 ;; esac
+done
 
 step_start() { STEP_T=$(date +%s); echo "[setup_env] $*"; }
 step_end() { echo "[setup_env]   done in $(( $(date +%s) - STEP_T ))s"; }
@@ -146,4 +151,24 @@ else
     --no-deps --no-build-isolation -e "$REPO"
 fi
 step_end
+if [ "$WITH_MMPOSE" = 1 ]; then
+  # optional: into .venv only, never into the shared stack
+  step_start "mmpose into .venv (requirements/mmpose.txt)"
+  POSE_REQ="$REPO/requirements/mmpose.txt"
+  POSE_CHECK='import mmpose.models, mmpose.datasets, xtcocotools.coco'
+  if "$VENV/bin/python" -c "$POSE_CHECK" 2>/dev/null; then
+    echo "[setup_env]   already installed"
+  else
+    vpip() {
+      "$VENV/bin/python" -m pip install --disable-pip-version-check -q \
+        "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+    }
+    vpip $(grep -i '^cython==' "$POSE_REQ")
+    vpip --no-deps --no-build-isolation --no-binary xtcocotools \
+      -r "$POSE_REQ"
+    "$VENV/bin/python" -c "$POSE_CHECK" \
+      || die "mmpose does not import in $VENV"
+  fi
+  step_end
+fi
 echo "[setup_env] ready in $(( $(date +%s) - T0 ))s: $VENV/bin/python"

@@ -103,5 +103,5 @@ def test_mmpose_configs_name_the_missing_package(name):
     except ImportError:
         with pytest.raises(ModuleNotFoundError, match='mmpose'):
             _cfg('mmpose', name)
-    else:  # pragma: no cover - mmpose installed
+    else:  # bash tools/setup_env.sh --mmpose
         assert _cfg('mmpose', name).model.type in ('DCFF', 'sub_model')

@@ -131,11 +131,57 @@ class DefaultMMSegDemoInput(DefaultMMDemoInput):
         return samples
 
 
+@TASK_UTILS.register_module()
+class DefaultMMPoseDemoInput(DefaultMMDemoInput):
+    """Demo input for mmpose (1.x) pose estimators: one whole-image person
+    box per sample, with the metainfo the pose data preprocessor and the
+    top-down heads read.
+
+    A head built for one input size (``head.input_size = (w, h)``, e.g.
+    the SimCC head of RTMPose, whose linear layer takes the flattened
+    feature map) gets that size instead of the requested spatial size.
+    """
+
+    def _get_data(self, model, input_shape, training):
+        fixed = getattr(getattr(model, 'head', None), 'input_size', None)
+        if isinstance(fixed, (tuple, list)) and len(fixed) == 2 and \
+                len(input_shape) == 4:
+            input_shape = (*input_shape[:2], int(fixed[1]), int(fixed[0]))
+        return super()._get_data(model, input_shape, training)
+
+    def _data_samples(self, input_shape):
+        try:
+            from mmpose.structures import PoseDataSample
+        except ImportError as error:
+            raise ImportError(
+                'DefaultMMPoseDemoInput needs mmpose (1.x), which is not '
+                'installed: bash tools/setup_env.sh --mmpose '
+                f'({error})') from error
+        import numpy as np
+        from mmengine.structures import InstanceData
+        h, w = input_shape[-2:]
+        samples = []
+        for _ in range(input_shape[0]):
+            s = PoseDataSample(
+                metainfo=dict(
+                    img_shape=(h, w),
+                    ori_shape=(h, w),
+                    input_size=(w, h),
+                    input_center=np.array([w / 2, h / 2], dtype=np.float32),
+                    input_scale=np.array([w, h], dtype=np.float32)))
+            s.gt_instances = InstanceData(
+                bboxes=np.array([[0., 0., w, h]], dtype=np.float32),
+                bbox_scores=np.ones(1, dtype=np.float32))
+            samples.append(s)
+        return samples
+
+
 _SCOPE_CLASSES = {
     'mmcls': DefaultMMClsDemoInput,
     'mmpretrain': DefaultMMClsDemoInput,
     'mmdet': DefaultMMDetDemoInput,
     'mmseg': DefaultMMSegDemoInput,
+    'mmpose': DefaultMMPoseDemoInput,
     'torchvision': BaseDemoInput,
 }
 
@@ -154,6 +200,8 @@ def _class_for_model(model: nn.Module):
             return DefaultMMDetDemoInput
         if mod.startswith('mmseg.') and name == 'BaseSegmentor':
             return DefaultMMSegDemoInput
+        if mod.startswith('mmpose.') and name == 'BasePoseEstimator':
+            return DefaultMMPoseDemoInput
     return DefaultMMDemoInput
 
 
@@ -165,8 +213,8 @@ class DefaultDemoInput(BaseDemoInput):
         input_shape (Sequence[int], optional): Defaults to
             ``(1, 3, 224, 224)``.
         training (bool): Defaults to False.
-        scope (str, optional): 'mmcls', 'mmdet', 'mmseg', 'torchvision',
-            ...; None picks by model type.
+        scope (str, optional): 'mmcls', 'mmdet', 'mmseg', 'mmpose',
+            'torchvision', ...; None picks by model type.
         kwargs (dict): Merged into dict outputs.
     """
 
