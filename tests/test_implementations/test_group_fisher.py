@@ -402,7 +402,8 @@ def test_mmpose_configs_name_the_package(path):
             Config.fromfile(path)
     else:
         cfg = Config.fromfile(path)
-        assert cfg.model.type in ('GroupFisherAlgorithm', 'GroupFisherSubModel',
+        assert cfg.model.type in ('GroupFisherAlgorithm',
+                                  'GroupFisherSubModel',
                                   'GroupFisherDeploySubModel')
 
 

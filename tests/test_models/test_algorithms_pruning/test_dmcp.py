@@ -252,13 +252,14 @@ def _published_units(name):
 def test_published_subnet_choices_are_the_samplers():
     """Per-unit evidence that the files are mapped to the right units.
 
-    ResNet-50: every one of the 37 choices lies on the sampler's grid
+    ResNet-50: every one of the 37 choices lies on the grid
     ``n - m * (n // 10)`` of its own unit (m = 0..8), so the file's entries
     belong to the units they name. MobileNetV2: the ten units 192, 384
     and 576 wide lie on one lattice ``n - m * (n // 10) + n // 192``
-    (m = -2..9); the 693 of ``backbone.layer6.0.conv.0`` (576 wide) is m = -2 of that
-    lattice, two groups beyond the width, so no other reading of the
-    entries (another unit, n - choice, another order) makes it fit."""
+    (m = -2..9); the 693 of ``backbone.layer6.0.conv.0`` (576 wide) is
+    m = -2 of that lattice, two groups beyond the width, so no other
+    reading of the entries (another unit, n - choice, another order) makes
+    it fit."""
     r50 = _published_units('DMCP_R50_2G.json')
     assert len(r50) == 37
     steps = {(n - c) // (n // 10) for n, c in r50.values()}
