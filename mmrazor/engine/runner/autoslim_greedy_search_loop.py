@@ -78,7 +78,7 @@ class AutoSlimGreedySearchLoop(TestLoop):
         model = self.runner.model
         self.model = model.module if is_model_wrapper(model) else model
         mutator = getattr(self.model, 'mutator', None)
-        if mutator is None or not hasattr(mutator, 'min_choices'):
+        if mutator is None or not hasattr(type(mutator), 'min_choices'):
             raise TypeError(
                 'AutoSlimGreedySearchLoop needs a model with a one-shot '
                 'channel mutator (AutoSlim), got '

@@ -176,10 +176,13 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
             else:
                 attr = f'{kind}_choice'
                 if not hasattr(mutable, attr):
+                    candidates = getattr(mutable, 'choices', None)
                     raise AttributeError(
                         f'Mutable {type(mutable).__name__} of group {key} '
-                        f'has no `{attr}`, so `sample_choices(kind='
-                        f'{kind!r})` is not supported.')
+                        f'(choices {candidates}) has no `{attr}`: its '
+                        'choices have no order, so `sample_choices(kind='
+                        f'{kind!r})` is not supported; give this group a '
+                        'choice with `set_choices` instead.')
                 choices[key] = getattr(mutable, attr)
         return choices
 
@@ -214,13 +217,31 @@ class NasMutator(BaseMutator[BaseMutable], GroupMixin):
 
     @property
     def max_choices(self) -> Dict[Any, Any]:
-        """dict: group key -> max choice of the group."""
-        return self.sample_choices('max')
+        """dict: group key -> max choice of the group.
+
+        Raises:
+            TypeError: A group's mutable has no max choice (e.g. the
+                unordered candidate ops of ``OneShotMutableOP``).
+        """
+        return self._ordered_choices('max')
 
     @property
     def min_choices(self) -> Dict[Any, Any]:
-        """dict: group key -> min choice of the group."""
-        return self.sample_choices('min')
+        """dict: group key -> min choice of the group.
+
+        Raises:
+            TypeError: A group's mutable has no min choice.
+        """
+        return self._ordered_choices('min')
+
+    def _ordered_choices(self, kind: str) -> Dict[Any, Any]:
+        try:
+            return self.sample_choices(kind)
+        except AttributeError as error:
+            # an AttributeError escaping a property is replaced by
+            # nn.Module's "object has no attribute '<kind>_choices'"
+            raise TypeError(
+                f'{type(self).__name__}.{kind}_choices: {error}') from error
 
     def set_max_choices(self) -> None:
         """Set every group to its max choice."""

@@ -214,11 +214,17 @@ def test_slimmable_bad_channel_configs(units_cfg):
     name = next(iter(units_cfg))
     wide = copy.deepcopy(units_cfg)
     wide[name]['init_args']['candidate_choices'] = [4, 99]
-    with pytest.raises(
-            ValueError,
-            match=re.escape(name) + r': .*\[99\] exceed|choice 99 exceeds '
-            r'its 8 channels'):
+    with pytest.raises(ValueError) as info:
         _slimmable(wide)
+    # the unit is named by its module path (not by its channel number)
+    # with the numbers, and its modules are listed
+    message = str(info.value)
+    assert message.startswith(f'unit {name}: choice 99 exceeds its 8 '
+                              'channels'), message
+    assert 'unit_8' not in message
+    module = name.rsplit('_(', 1)[0]
+    assert f'[SlimmableChannelUnit of 8 channels: {module} out 0:8' \
+        in message
     ragged = copy.deepcopy(units_cfg)
     ragged[name]['init_args']['candidate_choices'] = [4]
     with pytest.raises(ValueError, match='one candidate choice per subnet'):

@@ -102,8 +102,16 @@ def test_set_max_min_and_module_mutator_ignores_channels():
     net = ChannelNet()
     mutator = NasMutator()
     mutator.prepare_from_supernet(net)
-    with pytest.raises(AttributeError, match='max_choice'):
-        mutator.set_max_choices()  # OneShotMutableOP has no max choice
+    # OneShotMutableOP has no max choice: a clear error, not nn.Module's
+    # "'NasMutator' object has no attribute 'max_choices'"
+    for call in (mutator.set_max_choices, lambda: mutator.max_choices,
+                 lambda: mutator.min_choices):
+        with pytest.raises(TypeError) as info:
+            call()
+        message = str(info.value)
+        assert 'OneShotMutableOP of group module_0' in message
+        assert "'relu'" in message and 'set_choices' in message
+        assert 'object has no attribute' not in message
     mutator.set_choices(dict(module_0='relu', value_1=1, channel_0=4))
     assert net.mid_channels.activated_channels == 4
     assert net(torch.randn(1, 3, 4, 4)).shape == (1, 4, 4, 4)

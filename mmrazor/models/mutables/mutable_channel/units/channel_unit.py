@@ -129,6 +129,31 @@ class Channel:
         return f'Channel({self.name}, {self.index}, {side})'
 
 
+def _renamed(error: Exception, cls: type, num_channels: int,
+             channels: List[Channel]) -> Exception:
+    """``error`` of a unit's constructor, with the unit named as the mutator
+    names it (``{module}_{(start, end)}_{num}``) and its modules listed."""
+    if not channels:
+        return error
+    first = channels[0]
+    name = f'{first.name}_{first.index}_{num_channels}'
+    modules = ', '.join(
+        f"{c.name} {'out' if c.is_output_channel else 'in'} "
+        f'{c.index[0]}:{c.index[1]}' for c in channels[:6])
+    if len(channels) > 6:
+        modules += f', ... ({len(channels)} channels)'
+    text = str(error).replace(f'unit unit_{num_channels}:', f'unit {name}:',
+                              1)
+    if not text.startswith(f'unit {name}'):
+        text = f'unit {name}: {text}'
+    message = f'{text} [{cls.__name__} of {num_channels} channels: ' \
+        f'{modules}]'
+    try:
+        return type(error)(message)
+    except TypeError:  # an error class with other arguments: keep it
+        return error
+
+
 class ChannelUnit(BaseModule):
     """A group of channels that must be pruned together.
 
@@ -152,14 +177,26 @@ class ChannelUnit(BaseModule):
         if 'num_channels' not in init_args:
             raise KeyError('unit config needs init_args.num_channels, got '
                            f'{config}')
-        unit = cls(**init_args)
         channels = config.get('channels', {})
+        built = {}
         for key, is_out in (('input_related', False), ('output_related',
                                                        True)):
+            built[key] = []
             for ch_cfg in channels.get(key, []):
                 ch_cfg = dict(ch_cfg)
                 ch_cfg['is_output_channel'] = is_out
-                channel = Channel.init_from_cfg(model, ch_cfg)
+                built[key].append(Channel.init_from_cfg(model, ch_cfg))
+        try:
+            unit = cls(**init_args)
+        except (ValueError, TypeError) as error:
+            # the unit checks its arguments before it has channels, so
+            # it could only call itself by its channel number: name it by
+            # its modules here
+            raise _renamed(error, cls, init_args['num_channels'],
+                           built['output_related'] +
+                           built['input_related']) from error
+        for key in ('input_related', 'output_related'):
+            for channel in built[key]:
                 unit.add_channel(channel)
         if 'choice' in config and config['choice'] is not None:
             unit._pending_choice = copy.deepcopy(config['choice'])
