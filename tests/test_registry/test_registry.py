@@ -124,3 +124,11 @@ def test_unknown_type_names_registry_scope_and_close_matches():
 def test_unknown_type_in_other_registry():
     with pytest.raises(UnknownTypeError, match='CheckpointStateHook'):
         razor.HOOKS.build(dict(type='CheckpointStateHok'))
+
+
+def test_all_lists_each_name_once_and_every_name_exists():
+    names = razor.__all__
+    assert len(names) == len(set(names)), sorted(
+        n for n in set(names) if names.count(n) > 1)
+    assert all(hasattr(razor, n) for n in names)
+    assert 'RUNNER_CONSTRUCTORS' in names
