@@ -125,9 +125,6 @@ def classifier_of(model: nn.Module):
 # configs that cannot build on their own, each with the reason it is
 # reported as skipped
 KNOWN_UNBUILDABLE = {
-    'pruning/mmseg/dcff/dcff_compact_pointrend_resnet50_8xb2_cityscapes.py':
-    'the published fix_subnet.json names the unit backbone.conv1, which the '
-    'ResNetV1c (deep stem) of mmseg PointRend does not have',
     # reached only with mmpose installed (bash tools/setup_env.sh --mmpose)
     'pruning/mmpose/dcff/dcff_topdown_heatmap_resnet50_coco.py':
     'its target_pruning_ratio prunes backbone.layer4.0.conv3_(0, 2048)_2048, '

@@ -93,6 +93,71 @@ def test_det_seg_configs_build_their_architectures(repo, name):
     assert arch.backbone.depth == 50
 
 
+def _pointrend_compact():
+    """The compact PointRend config, downloads switched off."""
+    import copy
+
+    import mmseg.registry  # noqa: F401
+    cfg = _cfg('mmseg', 'dcff_compact_pointrend_resnet50_8xb2_cityscapes.py')
+    cfg.model.init_cfg = None  # no exported weights ship
+    cfg.model.cfg.pretrained = None
+    return copy.deepcopy(cfg.model)
+
+
+@pytest.mark.slow
+def test_mmseg_compact_pointrend_loads_the_published_subnet():
+    """The published fix_subnet.json (one file for the four DCFF folders)
+    names the stem unit ``backbone.conv1`` of a ResNet; PointRend's
+    ResNetV1c has a deep stem instead. That unit keeps all its channels
+    (choice 1.0), so it is skipped with a warning naming it, and the other
+    eleven units are applied."""
+    from mmengine.registry import DefaultScope
+    fix = json.load(open(osp.join(DCFF_DIR.format('mmseg'),
+                                  'fix_subnet.json')))
+    units = fix['channel_unit_cfg']['units']
+    assert units['backbone.conv1_(0, 64)_64']['choice'] == 1.0
+    with DefaultScope.overwrite_default_scope('mmseg'), \
+            pytest.warns(UserWarning,
+                         match=r"\['backbone.conv1_\(0, 64\)_64'\]; each "
+                         'keeps all its channels'):
+        model = MODELS.build(_pointrend_compact())
+    assert not any(isinstance(m, DynamicMixin) for m in model.modules())
+    backbone = model.backbone
+    assert type(backbone).__name__ == 'ResNetV1c'
+    assert [backbone.stem[i].out_channels for i in (0, 3, 6)] == [32, 32, 64]
+    for name, unit in units.items():
+        if name.startswith('backbone.conv1'):
+            continue
+        module = model.get_submodule(name.rsplit('_(', 1)[0])
+        num = unit['init_args']['num_channels']
+        assert module.out_channels == int(num * unit['choice']), name
+    assert backbone.layer1[0].conv1.out_channels == 41
+    assert backbone.layer4[0].conv2.out_channels == 358
+
+
+@pytest.mark.slow
+def test_mmseg_pruned_unit_the_model_lacks_is_an_error(tmp_path):
+    """A unit the model lacks that would be pruned is an error naming the
+    unit, its choice and the closest units of the model."""
+    from mmengine.registry import DefaultScope
+    fix = json.load(open(osp.join(DCFF_DIR.format('mmseg'),
+                                  'fix_subnet.json')))
+    fix['channel_unit_cfg']['units']['backbone.conv1_(0, 64)_64'][
+        'choice'] = 0.5
+    path = tmp_path / 'fix_subnet.json'
+    path.write_text(json.dumps(fix))
+    cfg = _pointrend_compact()
+    cfg.fix_subnet = str(path)
+    with DefaultScope.overwrite_default_scope('mmseg'), \
+            pytest.raises(KeyError) as info:
+        MODELS.build(cfg)
+    message = str(info.value)
+    assert 'names 1 units that CascadeEncoderDecoder does not have: ' \
+        'backbone.conv1_(0, 64)_64 (choice 0.5; closest units of the ' \
+        "model: ['backbone.stem.6_(0, 64)_64'" in message, message
+    assert 'written for another model' in message
+
+
 @pytest.mark.parametrize('name', [
     'dcff_topdown_heatmap_resnet50_coco.py',
     'dcff_compact_topdown_heatmap_resnet50_coco.py'

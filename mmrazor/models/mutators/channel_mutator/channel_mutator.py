@@ -228,13 +228,8 @@ class ChannelMutator(BaseMutator, Generic[ChannelUnitType]):
                         'choice' in self.units_cfg[name]:
                     unit._pending_choice = self.units_cfg[name]['choice']
                 units.append(unit)
-            unknown = [k for k in self.units_cfg if k not in found]
-            if unknown:
-                raise KeyError(
-                    f'channel_unit_cfg.units has {len(unknown)} units the '
-                    f'model does not have, e.g. {unknown[:3]} (was it '
-                    f'written for another model?); the analysis found '
-                    f'{len(found)} units, e.g. {list(found)[:3]}')
+            from .units_cfg_check import check_unknown_units
+            check_unknown_units(self.units_cfg, found, type(model).__name__)
             return units
         raise ValueError(f'unknown parse_cfg type {parse_type!r}; expected '
                          "'ChannelAnalyzer', 'Config' or 'Predefined'")
