@@ -281,16 +281,41 @@ def test_deploy_sub_model_and_bad_structures():
     x = torch.rand(2, 3, 8, 8)
     with torch.no_grad():
         torch.testing.assert_close(deploy(x), static.architecture(x))
-    # divisor: widened after loading, same outputs
-    deploy8 = GroupFisherDeploySubModel(
-        Net(), fix_subnet=structure, divisor=8, parse_cfg=parse_cfg)
-    deploy8.load_state_dict(static.architecture.state_dict())
-    deploy8.eval()
-    structure8 = deploy8.post_process_for_mmdeploy()
-    assert sorted(structure8.values()) == [8, 16]
-    assert deploy8.conv2.out_channels == 16
-    with torch.no_grad():
-        torch.testing.assert_close(deploy8(x), static.architecture(x))
+    # divisor: the model is divisible as built (every path honours it:
+    # tools/test.py, FLOPs, export), and the narrow finetune checkpoint
+    # (5 and 11 channels) loads into it, through torch's and mmengine's
+    # loaders, with the same outputs
+    from mmengine.runner.checkpoint import load_state_dict as mme_load
+    narrow = static.architecture.state_dict()
+    assert narrow['conv1.weight'].shape == (5, 3, 3, 3)
+    for load in ('torch', 'mmengine'):
+        deploy8 = GroupFisherDeploySubModel(
+            Net(), fix_subnet=structure, divisor=8, parse_cfg=parse_cfg)
+        widths = (deploy8.conv1.out_channels, deploy8.conv2.out_channels,
+                  deploy8.conv3.out_channels, deploy8.fc.in_features)
+        assert widths == (8, 16, 16, 16)
+        if load == 'torch':
+            deploy8.load_state_dict(narrow)
+        else:
+            mme_load(deploy8, narrow, strict=True)
+        deploy8.eval()
+        with torch.no_grad():
+            torch.testing.assert_close(deploy8(x), static.architecture(x))
+        weight = deploy8.conv1.weight
+        assert torch.equal(weight[:5], narrow['conv1.weight'])
+        assert not weight[5:].any()
+        assert torch.equal(deploy8.bn1.running_var[5:], torch.ones(3))
+        # already divisible: post-processing returns the structure and
+        # changes nothing
+        structure8 = deploy8.post_process_for_mmdeploy()
+        assert sorted(structure8.values()) == [8, 16]
+        assert deploy8.conv1.weight is weight
+        # the wide checkpoint loads as it is; another shape is an error
+        deploy8.load_state_dict(deploy8.state_dict())
+        bad = dict(deploy8.state_dict(), **{'conv1.weight': torch.zeros(
+            6, 3, 3, 3)})
+        with pytest.raises(RuntimeError, match='conv1.weight'):
+            deploy8.load_state_dict(bad)
     # a structure of another model
     with pytest.raises(KeyError, match=r'backbone.conv1_\(0, 64\)_64'):
         GroupFisherDeploySubModel(

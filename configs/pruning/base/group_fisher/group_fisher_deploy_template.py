@@ -8,8 +8,7 @@ fix_subnet (dict | str): The structure of the pruned model,
     ``{unit_name: channels}``: the ``fix_subnet.json`` written by the
     finetune step into its work_dir (or its content).
 divisor (int): Make the channel numbers divisible by it (with zero
-    weights) after the checkpoint is loaded
-    (``model.post_process_for_mmdeploy()``).
+    weights; the narrow finetune checkpoint loads into the widened model).
 """
 
 _base_ = ''

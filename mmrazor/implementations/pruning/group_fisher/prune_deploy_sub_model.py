@@ -2,8 +2,9 @@
 """The static pruned model for deployment, from a structure file."""
 import copy
 import functools
-from typing import Dict, Union
+from typing import Any, Dict, Union
 
+import torch
 from mmengine import fileio
 from torch import nn
 
@@ -60,6 +61,58 @@ def _check_widths(mutator, structure: Dict, divisor: int) -> None:
                 f'> {n}: choose a divisor of {n} or prune the unit further')
 
 
+def _widen_for_narrow_checkpoints(model: nn.Module, divisor: int,
+                                  demo_input: Any) -> Dict[str, int]:
+    """Widen the static ``model`` to multiples of ``divisor`` (zero weights
+    for the new channels) and let it load the checkpoints of the narrow
+    model: a narrow tensor is placed at the positions it had before the
+    widening, the new channels keep their zero (BN variance: one) values.
+    Tensors of any other shape load (or fail) as usual.
+
+    Returns:
+        dict: ``{unit_name: channels}`` after widening.
+    """
+    from mmrazor.models.utils.expandable_utils import (expand_static_model,
+                                                       to_expandable_model)
+    units = to_expandable_model(model, demo_input)
+    structure = {}
+    for unit in units:  # as make_channel_divisible does
+        structure[unit.name] = -(-unit.num_channels // divisor) * divisor
+        unit.expand_to(structure[unit.name])
+    narrow = {
+        k: v.detach().clone()
+        for k, v in model.state_dict().items() if v.is_floating_point()
+    }
+    with torch.no_grad():  # mark the narrow entries to find them again
+        for v in model.state_dict().values():
+            if v.is_floating_point():
+                v.fill_(float('nan'))
+    expand_static_model(model, units, zero_weight=True)
+    layout = {}
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if k not in narrow:
+                continue
+            kept = torch.isnan(v)
+            v[kept] = narrow[k].reshape(-1).to(v.dtype)
+            if v.shape != narrow[k].shape:
+                layout[k] = (tuple(narrow[k].shape), kept, v[~kept].clone())
+
+    def pad_narrow(module, state_dict, prefix, *args) -> None:
+        for name, (shape, kept, new_values) in layout.items():
+            key = prefix + name
+            value = state_dict.get(key)
+            if isinstance(value, torch.Tensor) and \
+                    tuple(value.shape) == shape:
+                wide = value.new_empty(kept.shape)
+                wide[kept.to(value.device)] = value.reshape(-1)
+                wide[~kept.to(value.device)] = new_values.to(value)
+                state_dict[key] = wide
+
+    model.register_load_state_dict_pre_hook(pad_narrow)
+    return structure
+
+
 @MODELS.register_module()
 def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
                               fix_subnet: Union[str, Dict],
@@ -75,9 +128,14 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
     The units of ``architecture`` are found by ``parse_cfg``; each keeps
     its first ``fix_subnet[unit]`` channels (the layout of the finetuned
     static model's checkpoint, which is then loaded into the result).
-    With ``divisor`` > 1 the model gets ``post_process_for_mmdeploy()``,
-    which widens every unit to a multiple of ``divisor`` with zero weights
-    (call it after loading the checkpoint).
+    With ``divisor`` > 1 every unit is then widened to a multiple of
+    ``divisor`` with zero weights, so the model is divisible on every path
+    (``tools/test.py``, FLOPs counting, ONNX export); the checkpoint of
+    the narrow finetuned model still loads into it (its tensors are placed
+    at their channels, the added channels stay zero), and
+    ``post_process_for_mmdeploy()`` (called by deployment tools after
+    loading the weights) returns ``{unit_name: channels}`` and changes
+    nothing.
 
     Args:
         architecture (dict | nn.Module): The unpruned model (config).
@@ -117,12 +175,10 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
     mutator.fix_channel_mutables()
     _dynamic_to_static(model)
     if divisor != 1:
-        from mmrazor.models.utils.expandable_utils import \
-            make_channel_divisible
+        structure = _widen_for_narrow_checkpoints(model, divisor,
+                                                  parse_cfg.get('demo_input'))
+        # already divisible: what deployment tools call after loading the
+        # weights returns the structure and changes nothing
         model.post_process_for_mmdeploy = functools.partial(
-            make_channel_divisible,
-            model,
-            divisor,
-            zero_weight=True,
-            demo_input=parse_cfg.get('demo_input'))
+            dict, structure)
     return model
