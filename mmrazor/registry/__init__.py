@@ -12,6 +12,6 @@ __all__ = [
     'TRANSFORMS', 'MODELS', 'WEIGHT_INITIALIZERS', 'OPTIMIZERS',
     'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'TASK_UTILS',
     'PARAM_SCHEDULERS', 'METRICS', 'MODEL_WRAPPERS', 'LOOPS', 'VISBACKENDS',
-    'VISUALIZERS', 'sub_model',
-    'build_razor_model_from_cfg', 'UnknownTypeError', 'explain_unknown_type'
+    'VISUALIZERS', 'sub_model', 'build_razor_model_from_cfg',
+    'UnknownTypeError', 'explain_unknown_type'
 ]

@@ -312,8 +312,8 @@ def test_deploy_sub_model_and_bad_structures():
         assert deploy8.conv1.weight is weight
         # the wide checkpoint loads as it is; another shape is an error
         deploy8.load_state_dict(deploy8.state_dict())
-        bad = dict(deploy8.state_dict(), **{'conv1.weight': torch.zeros(
-            6, 3, 3, 3)})
+        bad = dict(deploy8.state_dict(),
+                   **{'conv1.weight': torch.zeros(6, 3, 3, 3)})
         with pytest.raises(RuntimeError, match='conv1.weight'):
             deploy8.load_state_dict(bad)
     # a structure of another model

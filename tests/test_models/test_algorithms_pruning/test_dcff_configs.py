@@ -112,8 +112,8 @@ def test_mmseg_compact_pointrend_loads_the_published_subnet():
     (choice 1.0), so it is skipped with a warning naming it, and the other
     eleven units are applied."""
     from mmengine.registry import DefaultScope
-    fix = json.load(open(osp.join(DCFF_DIR.format('mmseg'),
-                                  'fix_subnet.json')))
+    fix = json.load(
+        open(osp.join(DCFF_DIR.format('mmseg'), 'fix_subnet.json')))
     units = fix['channel_unit_cfg']['units']
     assert units['backbone.conv1_(0, 64)_64']['choice'] == 1.0
     with DefaultScope.overwrite_default_scope('mmseg'), \
@@ -140,8 +140,8 @@ def test_mmseg_pruned_unit_the_model_lacks_is_an_error(tmp_path):
     """A unit the model lacks that would be pruned is an error naming the
     unit, its choice and the closest units of the model."""
     from mmengine.registry import DefaultScope
-    fix = json.load(open(osp.join(DCFF_DIR.format('mmseg'),
-                                  'fix_subnet.json')))
+    fix = json.load(
+        open(osp.join(DCFF_DIR.format('mmseg'), 'fix_subnet.json')))
     fix['channel_unit_cfg']['units']['backbone.conv1_(0, 64)_64'][
         'choice'] = 0.5
     path = tmp_path / 'fix_subnet.json'

@@ -87,8 +87,9 @@ def _build(MODELS, ConfigDict, preprocessor):
 def test_picked_by_scope_and_by_model(estimators):
     from mmpose.structures import PoseDataSample
     heatmap, _ = estimators
-    for demo in (DefaultDemoInput((2, 3, 64, 48), scope='mmpose'),
-                 DefaultDemoInput((2, 3, 64, 48))):
+    by_scope = DefaultDemoInput((2, 3, 64, 48), scope='mmpose')
+    by_model = DefaultDemoInput((2, 3, 64, 48))
+    for demo in (by_scope, by_model):
         data = demo(heatmap)
         assert data['mode'] == 'tensor'
         assert data['inputs'].shape == (2, 3, 64, 48)

@@ -179,6 +179,5 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
                                                   parse_cfg.get('demo_input'))
         # already divisible: what deployment tools call after loading the
         # weights returns the structure and changes nothing
-        model.post_process_for_mmdeploy = functools.partial(
-            dict, structure)
+        model.post_process_for_mmdeploy = functools.partial(dict, structure)
     return model

@@ -137,13 +137,11 @@ def _renamed(error: Exception, cls: type, num_channels: int,
         return error
     first = channels[0]
     name = f'{first.name}_{first.index}_{num_channels}'
-    modules = ', '.join(
-        f"{c.name} {'out' if c.is_output_channel else 'in'} "
-        f'{c.index[0]}:{c.index[1]}' for c in channels[:6])
+    modules = ', '.join(f"{c.name} {'out' if c.is_output_channel else 'in'} "
+                        f'{c.index[0]}:{c.index[1]}' for c in channels[:6])
     if len(channels) > 6:
         modules += f', ... ({len(channels)} channels)'
-    text = str(error).replace(f'unit unit_{num_channels}:', f'unit {name}:',
-                              1)
+    text = str(error).replace(f'unit unit_{num_channels}:', f'unit {name}:', 1)
     if not text.startswith(f'unit {name}'):
         text = f'unit {name}: {text}'
     message = f'{text} [{cls.__name__} of {num_channels} channels: ' \
