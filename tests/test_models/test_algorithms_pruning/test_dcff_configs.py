@@ -170,3 +170,30 @@ def test_mmpose_configs_name_the_missing_package(name):
             _cfg('mmpose', name)
     else:  # bash tools/setup_env.sh --mmpose
         assert _cfg('mmpose', name).model.type in ('DCFF', 'sub_model')
+
+
+@pytest.mark.slow
+def test_mmpose_topdown_dcff_names_the_deconv_that_keeps_layer4():
+    """With mmpose (``bash tools/setup_env.sh --mmpose``): the compact
+    config loads the published fix_subnet.json; the DCFF config's target
+    prunes ``backbone.layer4.0.conv3``, whose channels feed the
+    ConvTranspose2d of the HeatmapHead (no dynamic version), so the unit
+    does not exist and the error names the deconv."""
+    pytest.importorskip('mmpose', reason='mmpose is optional')
+    from mmengine.registry import DefaultScope
+    compact = _cfg('mmpose', 'dcff_compact_topdown_heatmap_resnet50_coco.py')
+    compact.model.init_cfg = None
+    compact.model.cfg.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = MODELS.build(compact.model)
+    assert not any(isinstance(m, DynamicMixin) for m in model.modules())
+    assert model.backbone.layer1[0].conv1.out_channels == 41
+    cfg = _cfg('mmpose', 'dcff_topdown_heatmap_resnet50_coco.py')
+    cfg.model.architecture.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmpose'), \
+            pytest.raises(KeyError) as info:
+        MODELS.build(cfg.model)
+    message = str(info.value)
+    assert "unknown units ['backbone.layer4.0.conv3_(0, 2048)_2048']" \
+        in message
+    assert 'head.deconv_layers.0' in message

@@ -144,3 +144,42 @@ def test_ite_prune_algorithm_prunes_and_exports(tmp_path):
     # the pruned model is smaller on disk too
     assert osp.getsize(onnx_path) > 0
     copy.deepcopy(algo)
+
+
+def test_unknown_unit_behind_an_unsupported_op_names_the_op():
+    """A unit whose channels reach an op without a channel rule (here a
+    ConvTranspose2d, as in mmpose's HeatmapHead) is kept whole by the
+    analysis; a target naming it says which op kept it."""
+    from mmengine.model import BaseModel
+
+    class Net(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.conv1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.conv2 = torch.nn.Conv2d(8, 8, 3, padding=1)
+            self.deconv = torch.nn.ConvTranspose2d(8, 4, 2, stride=2)
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            return self.deconv(self.conv2(self.conv1(inputs).relu()))
+
+    mutator = dict(
+        type='ChannelMutator',
+        channel_unit_cfg=dict(
+            type='L1MutableChannelUnit',
+            default_args=dict(choice_mode='ratio')),
+        parse_cfg=dict(
+            type='ChannelAnalyzer',
+            demo_input=dict(type='BaseDemoInput', input_shape=(1, 3, 8, 8)),
+            tracer_type='BackwardTracer'))
+    algo = ItePruneAlgorithm(Net(), mutator_cfg=mutator)
+    assert list(algo.mutator.choice_template) == ['conv1_(0, 8)_8']
+    with pytest.raises(KeyError) as info:
+        ItePruneAlgorithm(
+            Net(),
+            mutator_cfg=mutator,
+            target_pruning_ratio={'conv2_(0, 8)_8': 0.5})
+    message = str(info.value)
+    assert "unknown units ['conv2_(0, 8)_8']" in message
+    assert 'keeps whole the channels that reach unsupported ops' in message
+    assert 'deconv' in message

@@ -112,10 +112,18 @@ class ItePruneAlgorithm(BaseAlgorithm):
         known = self.mutator.current_choices
         unknown = [k for k in target if k not in known]
         if unknown:
+            report = getattr(self.mutator, 'analysis_report', None)
+            kept = [
+                f"{u.get('module') or u.get('node')} ({u.get('reason')})"
+                for u in getattr(report, 'unsupported', [])[:3]
+            ]
+            why = '' if not kept else (
+                '; the channel analysis keeps whole the channels that reach '
+                f'unsupported ops, e.g. {kept}')
             raise KeyError(
                 f'target_pruning_ratio has unknown units {unknown[:5]}; the '
                 f'mutator has {len(known)} units, e.g. {list(known)[:3]} '
-                '(see tools/pruning/get_channel_units.py --choice)')
+                f'(see tools/pruning/get_channel_units.py --choice){why}')
         for k, v in target.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise TypeError(f'target of unit {k} must be an int or a '
