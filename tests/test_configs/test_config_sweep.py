@@ -125,12 +125,6 @@ def classifier_of(model: nn.Module):
 # configs that cannot build on their own, each with the reason it is
 # reported as skipped
 KNOWN_UNBUILDABLE = {
-    # reached only with mmpose installed (bash tools/setup_env.sh --mmpose)
-    'pruning/mmpose/dcff/dcff_topdown_heatmap_resnet50_coco.py':
-    'its target_pruning_ratio prunes backbone.layer4.0.conv3_(0, 2048)_2048, '
-    'whose channels feed the ConvTranspose2d deconv layers of the mmpose '
-    'HeatmapHead: an op with no dynamic (prunable) version, so the channel '
-    'analysis keeps that unit whole and the unit does not exist',
 }
 
 

@@ -9,7 +9,7 @@ maps the channels of its inputs onto its outputs; :class:`ChannelGraph`
 implements each rule kind once (``ChannelGraph._rule_<kind>``).
 
 Module rule kinds: ``'conv'`` (``in_channels`` -> ``out_channels``; group
-and depthwise convs handled), ``'linear'`` (last dim), ``'batch_norm'``
+and depthwise convs handled; also transposed convs), ``'linear'`` (last dim), ``'batch_norm'``
 (dim 1, tied in and out), ``'layer_norm'``, ``'group_norm'`` (whole
 groups), ``'attention'`` (``nn.MultiheadAttention``: embed dims kept),
 ``'pass'`` (channels unchanged: activations, pooling, dropout, padding of
@@ -124,6 +124,7 @@ CHANNEL_RULES = ChannelRules()
 
 # ------------------------------------------------------------------ modules
 CHANNEL_RULES.register_module(nn.Conv2d, 'conv')
+CHANNEL_RULES.register_module(nn.ConvTranspose2d, 'conv')
 CHANNEL_RULES.register_module(nn.Linear, 'linear')
 CHANNEL_RULES.register_module(_BatchNorm, 'batch_norm')
 CHANNEL_RULES.register_module(nn.LayerNorm, 'layer_norm')

@@ -173,14 +173,17 @@ def test_mmpose_configs_name_the_missing_package(name):
 
 
 @pytest.mark.slow
-def test_mmpose_topdown_dcff_names_the_deconv_that_keeps_layer4():
+def test_mmpose_topdown_dcff_prunes_into_the_deconvolutions():
     """With mmpose (``bash tools/setup_env.sh --mmpose``): the compact
-    config loads the published fix_subnet.json; the DCFF config's target
-    prunes ``backbone.layer4.0.conv3``, whose channels feed the
-    ConvTranspose2d of the HeatmapHead (no dynamic version), so the unit
-    does not exist and the error names the deconv."""
+    config loads the published fix_subnet.json, and the DCFF config's
+    target prunes ``backbone.layer4.0.conv3``, whose channels feed the
+    ConvTranspose2d of the HeatmapHead; the compact model it exports
+    computes what the pruned supernet does."""
     pytest.importorskip('mmpose', reason='mmpose is optional')
+    import torch
     from mmengine.registry import DefaultScope
+
+    from mmrazor.structures.subnet import export_fix_subnet
     compact = _cfg('mmpose', 'dcff_compact_topdown_heatmap_resnet50_coco.py')
     compact.model.init_cfg = None
     compact.model.cfg.backbone.init_cfg = None
@@ -190,10 +193,22 @@ def test_mmpose_topdown_dcff_names_the_deconv_that_keeps_layer4():
     assert model.backbone.layer1[0].conv1.out_channels == 41
     cfg = _cfg('mmpose', 'dcff_topdown_heatmap_resnet50_coco.py')
     cfg.model.architecture.backbone.init_cfg = None
-    with DefaultScope.overwrite_default_scope('mmpose'), \
-            pytest.raises(KeyError) as info:
-        MODELS.build(cfg.model)
-    message = str(info.value)
-    assert "unknown units ['backbone.layer4.0.conv3_(0, 2048)_2048']" \
-        in message
-    assert 'head.deconv_layers.0' in message
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        algo = MODELS.build(cfg.model)
+    assert isinstance(algo, DCFF)
+    names = {u.name for u in algo.mutator.mutable_units}
+    assert 'backbone.layer4.0.conv3_(0, 2048)_2048' in names
+    assert 'head.deconv_layers.0_(0, 256)_256' in names
+    algo.mutator.set_choices(algo.target_pruning_ratio)
+    algo.eval()
+    x = torch.rand(1, 3, 64, 48)
+    with torch.no_grad():
+        expected = algo.architecture(x, None, mode='tensor')
+    _, static = export_fix_subnet(algo, 'mutator', slice_weight=True)
+    arch = static.architecture
+    assert not any(isinstance(m, DynamicMixin) for m in arch.modules())
+    assert arch.backbone.layer4[0].conv3.out_channels == 1843
+    assert arch.head.deconv_layers[0].in_channels == 1843
+    with torch.no_grad():
+        torch.testing.assert_close(
+            arch(x, None, mode='tensor'), expected, atol=1e-4, rtol=1e-4)

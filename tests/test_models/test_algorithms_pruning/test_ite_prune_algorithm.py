@@ -147,9 +147,9 @@ def test_ite_prune_algorithm_prunes_and_exports(tmp_path):
 
 
 def test_unknown_unit_behind_an_unsupported_op_names_the_op():
-    """A unit whose channels reach an op without a channel rule (here a
-    ConvTranspose2d, as in mmpose's HeatmapHead) is kept whole by the
-    analysis; a target naming it says which op kept it."""
+    """A unit whose channels reach an op without a channel rule (here
+    ``pixel_shuffle``, which moves channels into space) is kept whole by
+    the analysis; a target naming it says which op kept it."""
     from mmengine.model import BaseModel
 
     class Net(BaseModel):
@@ -158,10 +158,10 @@ def test_unknown_unit_behind_an_unsupported_op_names_the_op():
             super().__init__()
             self.conv1 = torch.nn.Conv2d(3, 8, 3, padding=1)
             self.conv2 = torch.nn.Conv2d(8, 8, 3, padding=1)
-            self.deconv = torch.nn.ConvTranspose2d(8, 4, 2, stride=2)
 
         def forward(self, inputs, data_samples=None, mode='tensor'):
-            return self.deconv(self.conv2(self.conv1(inputs).relu()))
+            x = self.conv2(self.conv1(inputs).relu())
+            return torch.nn.functional.pixel_shuffle(x, 2)
 
     mutator = dict(
         type='ChannelMutator',
@@ -182,4 +182,4 @@ def test_unknown_unit_behind_an_unsupported_op_names_the_op():
     message = str(info.value)
     assert "unknown units ['conv2_(0, 8)_8']" in message
     assert 'keeps whole the channels that reach unsupported ops' in message
-    assert 'deconv' in message
+    assert 'PixelShuffle' in message

@@ -111,6 +111,25 @@ for _name in ('BigNasConv2dCounter', 'OFAConv2dCounter', 'FuseConv2dCounter'):
         type(_name, (DynamicConvCounter, ), {'__module__': __name__}))
 
 
+@_register('DynamicConvTranspose2dCounter')
+class DynamicConvTranspose2dCounter(_DynamicCounterBase):
+    """Transposed-conv FLOPs from the sliced weight, per input position:
+    ``numel(w) * positions_in`` (+ the bias per output element)."""
+
+    @staticmethod
+    def add_count_hook(module: nn.Module, input: Any, output: Any) -> None:
+        weight, bias = module.get_dynamic_params()
+        positions = input[0].shape[0] * int(np.prod(input[0].shape[2:]))
+        flops = weight.numel() * positions
+        params = weight.numel()
+        if bias is not None:
+            flops += bias.numel() * output.shape[0] * int(
+                np.prod(output.shape[2:]))
+            params += bias.numel()
+        module.__flops__ += int(flops)
+        module.__params__ = int(params)
+
+
 class InputResizerCounter(_DynamicCounterBase):
     """Resizer FLOPs: one per output element when it resizes, else 0."""
 

@@ -14,6 +14,7 @@ from .dynamic_norm import (DynamicBatchNorm1d, DynamicBatchNorm2d,
 from .dynamic_relative_position import DynamicRelativePosition2D
 from .dynamic_resizer import DynamicInputResizer
 from .switchable_batch_norm import SwitchableBatchNorm2d
+from .dynamic_conv import DynamicConvTranspose2d  # noqa: I001
 
 __all__ = [
     'DynamicConv2d', 'DynamicConv2dAdaptivePadding', 'DynamicLinear',
@@ -24,3 +25,4 @@ __all__ = [
     'DynamicRelativePosition2D', 'DynamicInputResizer', 'BigNasConv2d',
     'OFAConv2d', 'DMCPBatchNorm2d', 'SwitchableBatchNorm2d', 'FuseConv2d'
 ]
+__all__ += ['DynamicConvTranspose2d']

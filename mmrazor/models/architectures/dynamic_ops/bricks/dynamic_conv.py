@@ -1,14 +1,16 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Dynamic convolutions."""
 import math
-from typing import Callable
+from typing import Callable, List, Optional, Tuple
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmrazor.registry import MODELS
 from ..mixins.dynamic_conv_mixins import (BigNasConvMixin, DynamicConvMixin,
                                           OFAConvMixin)
+from ..mixins.dynamic_mixins import DynamicChannelMixin
 
 
 @MODELS.register_module()
@@ -122,3 +124,85 @@ class OFAConv2d(OFAConvMixin, _KernelSearchConv2d):
     :class:`OFAConvMixin`)."""
 
     accepted_mutable_attrs = {'in_channels', 'out_channels', 'kernel_size'}
+
+
+class DynamicConvTranspose2d(nn.ConvTranspose2d, DynamicChannelMixin):
+    """``nn.ConvTranspose2d`` whose input/output channels follow mutable
+    channels (e.g. the deconvolutions of the mmpose heatmap heads, so that
+    the backbone channels that feed them can be pruned).
+
+    The weight is laid out ``(in_channels, out_channels // groups, kh,
+    kw)``. Only ``groups == 1`` can be masked: the masks of a grouped
+    transposed convolution are an error naming the op.
+    """
+
+    accepted_mutable_attrs = {'in_channels', 'out_channels'}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mutable_attrs = nn.ModuleDict()
+
+    @property
+    def static_op_factory(self) -> Callable:
+        return nn.ConvTranspose2d
+
+    def get_dynamic_params(self) -> Tuple[Tensor, Optional[Tensor]]:
+        """(weight, bias) sliced by the current masks.
+
+        Raises:
+            ValueError: Masks on a grouped transposed convolution.
+        """
+        in_mask, k_in = self.get_mask_and_prefix('in_channels',
+                                                 self.in_channels)
+        out_mask, k_out = self.get_mask_and_prefix('out_channels',
+                                                   self.out_channels)
+        weight, bias = self.weight, self.bias
+        if in_mask is None and out_mask is None:
+            return weight, bias
+        if self.groups != 1:
+            raise ValueError(
+                f'{type(self).__name__}(groups={self.groups}): only '
+                'transposed convolutions with groups=1 can be pruned')
+        if k_in is not None:
+            weight = weight[:k_in]
+        elif in_mask is not None:
+            weight = weight[in_mask.to(weight.device)]
+        if k_out is not None:
+            weight = weight[:, :k_out]
+            bias = bias[:k_out] if bias is not None else None
+        elif out_mask is not None:
+            out_mask = out_mask.to(weight.device)
+            weight = weight[:, out_mask]
+            bias = bias[out_mask] if bias is not None else None
+        return weight, bias
+
+    def forward(self,
+                x: Tensor,
+                output_size: Optional[List[int]] = None) -> Tensor:
+        weight, bias = self.get_dynamic_params()
+        output_padding = self._output_padding(x, output_size, self.stride,
+                                              self.padding, self.kernel_size,
+                                              2, self.dilation)
+        return F.conv_transpose2d(x, weight, bias, self.stride, self.padding,
+                                  output_padding, self.groups, self.dilation)
+
+    def to_static_op(self) -> nn.Module:
+        self.check_if_mutables_fixed()
+        weight, bias = self.get_dynamic_params()
+        op = self.static_op_factory(
+            in_channels=weight.shape[0],
+            out_channels=weight.shape[1] * self.groups,
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            groups=self.groups,
+            bias=bias is not None,
+            dilation=self.dilation,
+            padding_mode=self.padding_mode)
+        with torch.no_grad():
+            op.weight.copy_(weight)
+            if bias is not None:
+                op.bias.copy_(bias)
+        op.train(self.training)
+        return op

@@ -39,6 +39,15 @@ def _fixed_dynamic_op_map() -> Dict[type, type]:
         nn.LayerNorm: d.DynamicLayerNorm,
         nn.GroupNorm: d.DynamicGroupNorm,
     }
+    from mmrazor.models.architectures.dynamic_ops.bricks.dynamic_conv import \
+        DynamicConvTranspose2d
+    mapping[nn.ConvTranspose2d] = DynamicConvTranspose2d
+    try:  # mmcv's ConvTranspose2d ('deconv' of build_upsample_layer)
+        from mmcv.cnn.bricks.wrappers import \
+            ConvTranspose2d as MMCVConvTranspose2d
+        mapping[MMCVConvTranspose2d] = DynamicConvTranspose2d
+    except ImportError:  # pragma: no cover
+        pass
     try:
         from mmcv.cnn.bricks.conv2d_adaptive_padding import \
             Conv2dAdaptivePadding

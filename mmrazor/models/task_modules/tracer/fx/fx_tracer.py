@@ -65,8 +65,8 @@ class FxTracer(fx.Tracer):
         from mmrazor.models.architectures.dynamic_ops import DynamicMixin
         if isinstance(m, DynamicMixin) and not isinstance(m, nn.Sequential):
             return True
-        leaf_types = (nn.Conv2d, nn.Linear, _BatchNorm, nn.LayerNorm,
-                      nn.GroupNorm)
+        leaf_types = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, _BatchNorm,
+                      nn.LayerNorm, nn.GroupNorm)
         if isinstance(m, leaf_types):
             return True
         if type(m).__name__ == 'Scale':
