@@ -988,8 +988,8 @@ class ChannelGraph:
                     f"{(first_c['start'], first_c['end'])}_{n}")
             producers = [
                 c for c in channels['output_related']
-                if isinstance(self.record_modules[c['name']],
-                              (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))
+                if isinstance(self.record_modules[c['name']], (
+                    nn.Conv2d, nn.ConvTranspose2d, nn.Linear))
             ]
             if not producers:
                 reasons.append('no Conv/Linear produces these channels')

@@ -8,8 +8,8 @@ calls, and autograd nodes turned into function names by
 maps the channels of its inputs onto its outputs; :class:`ChannelGraph`
 implements each rule kind once (``ChannelGraph._rule_<kind>``).
 
-Module rule kinds: ``'conv'`` (``in_channels`` -> ``out_channels``; group
-and depthwise convs handled; also transposed convs), ``'linear'`` (last dim), ``'batch_norm'``
+Module rule kinds: ``'conv'`` (``in_channels`` -> ``out_channels``; group,
+depthwise and transposed convs), ``'linear'`` (last dim), ``'batch_norm'``
 (dim 1, tied in and out), ``'layer_norm'``, ``'group_norm'`` (whole
 groups), ``'attention'`` (``nn.MultiheadAttention``: embed dims kept),
 ``'pass'`` (channels unchanged: activations, pooling, dropout, padding of

@@ -111,16 +111,16 @@ def test_units_through_deconvolutions_prune_and_export(tracer):
     _dynamic_to_static(static)
     assert not any(
         isinstance(m, DynamicConvTranspose2d) for m in static.modules())
-    assert (static.deconv1.in_channels, static.deconv1.out_channels,
-            static.deconv2.in_channels,
-            static.deconv2.out_channels) == (5, 4, 4, 3)
+    widths = (static.deconv1.in_channels, static.deconv1.out_channels,
+              static.deconv2.in_channels, static.deconv2.out_channels)
+    assert widths == (5, 4, 4, 3)
     with torch.no_grad():
         torch.testing.assert_close(static(x), pruned)
     static_counts = estimator.estimate(static)
     assert dynamic_counts['flops'] == static_counts['flops']
     assert dynamic_counts['params'] == static_counts['params']
-    assert dynamic_counts['params'] == sum(
-        p.numel() for p in static.parameters())
+    num_params = sum(p.numel() for p in static.parameters())
+    assert dynamic_counts['params'] == num_params
     full = estimator.estimate(Head().eval())
     assert dynamic_counts['flops'] < full['flops']
     # deconv2 alone: 4 in x 3 out x 4x4 kernel at 16x16 input positions,
