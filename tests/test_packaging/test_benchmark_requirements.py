@@ -58,9 +58,7 @@ def _local_modules() -> set:
     found = set()
     skip = {'.git', '.venv', 'work_dirs', 'docs', 'tests', 'data'}
     for root, dirs, files in os.walk(REPO):
-        dirs[:] = [
-            d for d in dirs if d not in skip and not d.startswith('.')
-        ]
+        dirs[:] = [d for d in dirs if d not in skip and not d.startswith('.')]
         found.update(f[:-3] for f in files if f.endswith('.py'))
         if '__init__.py' in files:
             found.add(osp.basename(root))
