@@ -157,8 +157,9 @@ def det_data(batch: int, size: int, device: str):
     inputs, samples = [], []
     for _ in range(batch):
         inputs.append(
-            torch.randint(0, 255, (3, size, size), generator=g,
-                          dtype=torch.uint8).to(device))
+            torch.randint(
+                0, 255, (3, size, size), generator=g,
+                dtype=torch.uint8).to(device))
         xy = torch.rand(3, 2, generator=g) * size * 0.6
         wh = torch.rand(3, 2, generator=g) * size * 0.3 + size * 0.1
         sample = DetDataSample(
@@ -213,13 +214,11 @@ def feature_case(device: str, batch: int, size: int):
     student = copy.deepcopy(algo.student).train()
     optim = OptimWrapper(
         torch.optim.SGD(algo.student.parameters(), lr=1e-3, momentum=0.9))
-    plain_optim = torch.optim.SGD(
-        student.parameters(), lr=1e-3, momentum=0.9)
+    plain_optim = torch.optim.SGD(student.parameters(), lr=1e-3, momentum=0.9)
     data = det_data(batch, size, device)
     # the metainfo the data preprocessor adds (batch_input_shape,
     # pad_shape), once; the plain step normalises the images itself
-    samples = algo.data_preprocessor(copy.deepcopy(data),
-                                     True)['data_samples']
+    samples = algo.data_preprocessor(copy.deepcopy(data), True)['data_samples']
     pre = algo.data_preprocessor
     mean, std = pre.mean.view(1, 3, 1, 1), pre.std.view(1, 3, 1, 1)
 
@@ -323,9 +322,10 @@ def main(argv=None) -> float:
               f'warmup={args.warmup}')
         print(f'  ours  (train_step)      median {med_ours * 1e3:.2f} ms')
         print(f'  plain (hand-written)    median {med_plain * 1e3:.2f} ms')
-        print(f'  ratio of medians {med_ours / med_plain:.3f} (per-step '
-              f'ratios IQR {q1:.3f}-{q3:.3f})',
-              flush=True)
+        print(
+            f'  ratio of medians {med_ours / med_plain:.3f} (per-step '
+            f'ratios IQR {q1:.3f}-{q3:.3f})',
+            flush=True)
         ratios[case] = med_ours / med_plain
     print(f'ratio={max(ratios.values()):.3f} ' +
           ' '.join(f'{c}_ratio={r:.3f}' for c, r in ratios.items()))

@@ -37,12 +37,15 @@ Usage::
 
     python benchmarks/ptq_accuracy_speed.py [--digits-ckpt CKPT]
         [--work-dir work_dirs/benchmarks/ptq] [--threads 1]
-        [--repeats 50] [--sizes 32 224] [--runs 3]
+        [--repeats 50] [--sizes 32 224] [--runs 3 [--vary-seed]]
 
 ``--repeats`` is the number of timed runs at batch 1 (a fifth of it, at
 least 5, for batch 32 at 224x224). ``--runs N`` repeats the whole
 benchmark in N fresh processes (the trained models are cached in the work
-dir) and prints the median, min and max of each figure.
+dir) and prints the median, min and max of each figure; with
+``--vary-seed`` run i trains both models and draws the calibration images
+with seed ``--seed + i`` (models cached per seed), so that the spread of
+the accuracy figures covers training and calibration, not only timing.
 """
 import argparse
 import copy
@@ -86,6 +89,17 @@ def parse_args():
         default=1,
         help='run the benchmark N times, each in a fresh process, and '
         'print the spread of the figures of its last line')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the two trainings and of the choice of calibration '
+        'images (0: the first 256 training images, as the PTQ config)')
+    parser.add_argument(
+        '--vary-seed',
+        action='store_true',
+        help='with --runs N: run i trains and calibrates with seed '
+        '--seed + i, so that the spread covers training and calibration')
     return parser.parse_args()
 
 
@@ -119,8 +133,8 @@ def predictions(model, data):
     preds = []
     with torch.no_grad():
         for batch in batches(data, 128):
-            preds.extend(int(out.pred_label.item())
-                         for out in model.test_step(batch))
+            preds.extend(
+                int(out.pred_label.item()) for out in model.test_step(batch))
     return np.array(preds)
 
 
@@ -143,8 +157,8 @@ def wilson_interval(k, n, z=1.96):
 def changed_predictions(float_model, quant_model, data):
     """``(changed, n, low, high)``: test images whose prediction the
     quantization changed, and the 95 % interval of that share."""
-    changed = int((predictions(float_model, data) != predictions(
-        quant_model, data)).sum())
+    changed = int((predictions(float_model, data)
+                   != predictions(quant_model, data)).sum())
     n = len(data['inputs'])
     low, high = wilson_interval(changed, n)
     return changed, n, low, high
@@ -161,8 +175,9 @@ def quant_model_cfg(architecture, data_preprocessor, input_shapes):
     return model_cfg
 
 
-def ptq(float_model, model_cfg, calib, steps=8):
-    """Build MMArchitectureQuant around ``float_model``, calibrate."""
+def ptq(float_model, model_cfg, calib, steps=8, seed=0):
+    """Build MMArchitectureQuant around ``float_model``, calibrate on
+    ``steps`` batches of 32 (the first ones, or a shuffle by ``seed``)."""
     from mmengine.registry import MODELS, DefaultScope
 
     from mmrazor.structures.quantization.torch_ao import (disable_observer,
@@ -176,7 +191,8 @@ def ptq(float_model, model_cfg, calib, steps=8):
     qmodel.apply(enable_fake_quant)
     qmodel.apply(enable_observer)
     with torch.no_grad():
-        for i, batch in enumerate(batches(calib, 32)):
+        for i, batch in enumerate(
+                batches(calib, 32, shuffle=bool(seed), seed=seed)):
             if i >= steps:
                 break
             qmodel.calibrate_step(batch)
@@ -185,10 +201,11 @@ def ptq(float_model, model_cfg, calib, steps=8):
     return qmodel
 
 
-def train_resnet18(train, val, epochs, work_dir):
+def train_resnet18(train, val, epochs, work_dir, seed=0):
     """A standard mmpretrain ResNet-18 on 32x32 grey digits (cached)."""
     from mmengine.registry import MODELS, DefaultScope
-    ckpt = osp.join(work_dir, f'resnet18_digits32_{epochs}e.pth')
+    tag = f'_seed{seed}' if seed else ''
+    ckpt = osp.join(work_dir, f'resnet18_digits32_{epochs}e{tag}.pth')
     arch = dict(
         type='mmcls.ImageClassifier',
         data_preprocessor=dict(
@@ -206,7 +223,7 @@ def train_resnet18(train, val, epochs, work_dir):
             in_channels=512,
             loss=dict(type='mmcls.CrossEntropyLoss'),
             topk=(1, )))
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     with DefaultScope.overwrite_default_scope('mmcls'):
         model = MODELS.build(copy.deepcopy(arch))
     if osp.isfile(ckpt):
@@ -222,7 +239,8 @@ def train_resnet18(train, val, epochs, work_dir):
         total_steps=epochs * ((len(train['inputs']) + 31) // 32))
     for epoch in range(epochs):
         model.train()
-        for batch in batches(train, 32, shuffle=True, seed=epoch):
+        for batch in batches(
+                train, 32, shuffle=True, seed=epoch + 1000 * seed):
             model.train_step(batch, optim)
             sched.step()
         model.eval()
@@ -304,16 +322,17 @@ def conv_kernels(path):
     return [
         inits.get(n.input[1]) for n in model.graph.node
         if n.op_type in ('Conv', 'QLinearConv', 'ConvInteger')
-    ] + [
-        tuple(i.dims) for i in model.graph.initializer if len(i.dims) == 4
-    ]
+    ] + [tuple(i.dims) for i in model.graph.initializer if len(i.dims) == 4]
 
 
 def main():
     args = parse_args()
     if args.runs > 1:
         from repeat_runs import repeat_runs
-        sys.exit(repeat_runs(__file__, sys.argv[1:], args.runs))
+        argv = [a for a in sys.argv[1:] if a != '--vary-seed']
+        seeds = (lambda i: ['--seed', str(args.seed + i)]) \
+            if args.vary_seed else None
+        sys.exit(repeat_runs(__file__, argv, args.runs, seeds))
     warnings.filterwarnings('ignore')
     torch.set_num_threads(max(args.threads, 1))
     from mmengine.config import Config
@@ -328,14 +347,16 @@ def main():
     # ---- 1. digits ResNet-18-w16 ----
     ckpt = args.digits_ckpt
     if not ckpt:
-        vanilla_dir = osp.join(args.work_dir, 'vanilla')
+        vanilla_dir = osp.join(
+            args.work_dir,
+            f'vanilla_seed{args.seed}' if args.seed else 'vanilla')
         ckpt = osp.join(vanilla_dir, 'epoch_15.pth')
         if not osp.isfile(ckpt):
             print('training the vanilla digits model ...', flush=True)
             subprocess.run([
                 sys.executable,
                 osp.join(REPO, 'tools/train.py'), DIGITS_CFG, '--work-dir',
-                vanilla_dir
+                vanilla_dir, '--cfg-options', f'randomness.seed={args.seed}'
             ],
                            check=True,
                            stdout=subprocess.DEVNULL)
@@ -350,7 +371,7 @@ def main():
     qcfg = quant_model_cfg(
         copy.deepcopy(digits_cfg.model), digits_cfg.data_preprocessor,
         (1, 1, 16, 16))
-    digits_q = ptq(copy.deepcopy(digits_fp32), qcfg, train16)
+    digits_q = ptq(copy.deepcopy(digits_fp32), qcfg, train16, seed=args.seed)
     acc_q_d = accuracy(digits_q, test16)
     changed_d = changed_predictions(digits_fp32, digits_q, test16)
 
@@ -359,11 +380,11 @@ def main():
         load_split(s, 32) for s in ('train', 'val', 'test'))
     print('ResNet-18 (32x32) ...', flush=True)
     r18, arch = train_resnet18(train32, val32, args.resnet_epochs,
-                               args.work_dir)
+                               args.work_dir, args.seed)
     r18.eval()
     acc_fp32_r = accuracy(r18, test32)
     qcfg_r = quant_model_cfg(arch, arch['data_preprocessor'], (1, 1, 32, 32))
-    r18_q = ptq(copy.deepcopy(r18), qcfg_r, train32)
+    r18_q = ptq(copy.deepcopy(r18), qcfg_r, train32, seed=args.seed)
     acc_q_r = accuracy(r18_q, test32)
     changed_r = changed_predictions(r18, r18_q, test32)
 
@@ -388,12 +409,11 @@ def main():
         paths = {}
         for rewrite in (True, False):
             tag = '' if rewrite else '_full_kernels'
-            for kind, model, extra in (('fp32', Logits(fp32_tensor), {}),
-                                       ('int8', deploy,
-                                        dict(int8_weights=True))):
+            for kind, model, extra in (('fp32', Logits(fp32_tensor),
+                                        {}), ('int8', deploy,
+                                              dict(int8_weights=True))):
                 path = osp.join(
-                    args.work_dir,
-                    f'resnet18_{kind}_{size}{tag}.onnx'.replace(
+                    args.work_dir, f'resnet18_{kind}_{size}{tag}.onnx'.replace(
                         'int8_', 'int8_qdq_'))
                 export_qdq_onnx(
                     model,
@@ -424,12 +444,14 @@ def main():
     for size in args.sizes:
         paths = paths32 if size == 32 else export(size)
         applies[size] = any(
-            conv_kernels(paths[kind, True]) != conv_kernels(paths[kind,
-                                                                  False])
+            conv_kernels(paths[kind, True]) != conv_kernels(paths[kind, False])
             for kind in ('fp32', 'int8'))
         variants = (True, False) if applies[size] else (True, )
-        sessions = {(kind, rw): ort_session(paths[kind, rw], args.threads)
-                    for rw in variants for kind in ('fp32', 'int8')}
+        sessions = {
+            (kind, rw): ort_session(paths[kind, rw], args.threads)
+            for rw in variants
+            for kind in ('fp32', 'int8')
+        }
         keys = list(sessions)
         for bs in (1, 32):
             x = test_inputs[:bs]
@@ -450,8 +472,10 @@ def main():
                 speed[size, bs, rw] = dict(
                     speedup(times['fp32', src], times['int8', src]),
                     repeats=repeats)
-            print(f'  int8 speed {size}x{size} batch {bs}: '
-                  f'{speed[size, bs, True]["ratio"]:.2f}x', flush=True)
+            print(
+                f'  int8 speed {size}x{size} batch {bs}: '
+                f'{speed[size, bs, True]["ratio"]:.2f}x',
+                flush=True)
 
     print()
     print('| model | fp32 acc | W8A8 fake-quant acc | drop (pp) |')
@@ -463,10 +487,8 @@ def main():
     print()
     print('| model | predictions changed by W8A8 | share, 95 % interval |')
     print('|---|---|---|')
-    for name, (k, n, low, high) in (('digits ResNet-18-w16 16x16',
-                                     changed_d),
-                                    ('mmpretrain ResNet-18 32x32',
-                                     changed_r)):
+    for name, (k, n, low, high) in (('digits ResNet-18-w16 16x16', changed_d),
+                                    ('mmpretrain ResNet-18 32x32', changed_r)):
         print(f'| {name} | {k} / {n} | {100 * k / n:.2f} % '
               f'[{100 * low:.2f}, {100 * high:.2f}] % |')
     print()

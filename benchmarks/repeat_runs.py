@@ -16,7 +16,7 @@ Used by the ``--runs N`` option of the benchmarks, e.g.::
 import statistics
 import subprocess
 import sys
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 
 def parse_figures(line: str) -> Dict[str, str]:
@@ -63,7 +63,11 @@ def summarise(lines: Sequence[str]) -> List[str]:
     return out + [' '.join(last)]
 
 
-def repeat_runs(script: str, argv: Sequence[str], runs: int) -> int:
+def repeat_runs(
+        script: str,
+        argv: Sequence[str],
+        runs: int,
+        run_args: Optional[Callable[[int], Sequence[str]]] = None) -> int:
     """Run ``script`` ``runs`` times in fresh processes and print the
     spread of the figures on its last line.
 
@@ -71,6 +75,8 @@ def repeat_runs(script: str, argv: Sequence[str], runs: int) -> int:
         script (str): Path of the benchmark script.
         argv (Sequence[str]): Its arguments (``--runs 1`` is appended).
         runs (int): Number of processes, one after another.
+        run_args (Callable, optional): Extra arguments of the i-th run
+            (from 0), e.g. a different seed per run.
 
     Returns:
         int: 0, or the exit code of the first run that failed.
