@@ -188,6 +188,9 @@ def cwd(preds_S, preds_T, tau: float, loss_weight: float):
 
 def feature_case(device: str, batch: int, size: int):
     """``(ours, plain, description)`` of the CWD feature-KD step."""
+    if size % 32:
+        # the plain step does not pad (the data preprocessor pads to 32)
+        raise ValueError(f'--det-size must be a multiple of 32, got {size}')
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.optim import OptimWrapper
