@@ -83,9 +83,11 @@ def repeat_runs(
     """
     lines = []
     for i in range(runs):
-        proc = subprocess.run([sys.executable, script, *argv, '--runs', '1'],
-                              stdout=subprocess.PIPE,
-                              text=True)
+        extra = list(run_args(i)) if run_args else []
+        proc = subprocess.run(
+            [sys.executable, script, *argv, '--runs', '1', *extra],
+            stdout=subprocess.PIPE,
+            text=True)
         if proc.returncode:
             sys.stdout.write(proc.stdout)
             print(f'run {i + 1}/{runs} failed with exit code '

@@ -107,3 +107,23 @@ def test_kd_overhead_cwd_baseline_matches_the_loss(bench_path):
     g_ours, = torch.autograd.grad(ours, s)
     g_plain, = torch.autograd.grad(plain, s)
     torch.testing.assert_close(g_ours, g_plain)
+
+
+def test_repeat_runs_per_run_arguments(bench_path, tmp_path, capsys):
+    from repeat_runs import repeat_runs
+    script = tmp_path / 'seeded.py'
+    script.write_text(
+        textwrap.dedent('''
+        import argparse
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--runs', type=int, default=1)
+        parser.add_argument('--seed', type=int, default=0)
+        args = parser.parse_args()
+        assert args.runs == 1
+        print(f'seed={args.seed}')
+        '''))
+    assert repeat_runs(str(script), [], 3,
+                       lambda i: ['--seed', str(7 + i)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert '| seed | 8 | 7 | 9 | 7, 8, 9 |' in out
+    assert out[-1] == 'seed=8'
