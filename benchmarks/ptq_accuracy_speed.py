@@ -29,7 +29,8 @@ predictions in both directions.
 The last printed line is::
 
     digits_changed=<k>/<n> resnet18_changed=<k>/<n> digits_drop_pp=<x>
-    resnet18_drop_pp=<x> ort_agreement=<fraction>
+    resnet18_drop_pp=<x> digits_fp32_acc=<%> digits_w8a8_acc=<%>
+    resnet18_fp32_acc=<%> resnet18_w8a8_acc=<%> ort_agreement=<fraction>
     int8_speedup=<fp32 time / int8 time, 32x32, batch 32>
     speedup_<size>_bs<batch>[_norewrite]=<...> (every row)
 
@@ -519,6 +520,9 @@ def main():
           f'resnet18_changed={changed_r[0]}/{changed_r[1]} '
           f'digits_drop_pp={acc_fp32_d - acc_q_d:.2f} '
           f'resnet18_drop_pp={acc_fp32_r - acc_q_r:.2f} '
+          f'digits_fp32_acc={acc_fp32_d:.2f} digits_w8a8_acc={acc_q_d:.2f} '
+          f'resnet18_fp32_acc={acc_fp32_r:.2f} '
+          f'resnet18_w8a8_acc={acc_q_r:.2f} '
           f'ort_agreement={agreement:.4f} '
           f'int8_speedup={main_speedup:.2f} ' +
           ' '.join(f'speedup_{size}_bs{bs}{"" if rw else "_norewrite"}='

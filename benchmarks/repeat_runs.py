@@ -5,7 +5,8 @@ print the run-to-run spread of the figures on its last line.
 A benchmark's last line is ``key=value ...`` (``ratio=...`` and the
 like). ``repeat_runs`` runs the script ``runs`` times with ``--runs 1``,
 prints each run's last line, a table of every numeric figure (median,
-min, max over the runs) and, as its own last line, the same keys with the
+min, max over the runs; for a count such as ``3/360``, the pooled count)
+and, as its own last line, the same keys with the
 median of the runs (a non-numeric value such as ``3/360`` is kept when
 every run agrees, otherwise the runs' values are joined by commas).
 
@@ -13,6 +14,7 @@ Used by the ``--runs N`` option of the benchmarks, e.g.::
 
     python benchmarks/kd_overhead.py --runs 3
 """
+import re
 import statistics
 import subprocess
 import sys
@@ -56,6 +58,12 @@ def summarise(lines: Sequence[str]) -> List[str]:
                        f'{fmt.format(min(nums))} | {fmt.format(max(nums))} '
                        f'| {", ".join(values)} |')
             last.append(f'{key}={fmt.format(med)}')
+        elif all(re.fullmatch(r'\d+/\d+', v) for v in values):
+            # counts out of totals: the pooled count in the median column
+            k = sum(int(v.split('/')[0]) for v in values)
+            n = sum(int(v.split('/')[1]) for v in values)
+            out.append(f'| {key} | pooled {k}/{n} | | | '
+                       f'{", ".join(values)} |')
         else:
             out.append(f'| {key} | | | | {", ".join(values)} |')
             same = len(set(values)) == 1

@@ -30,7 +30,7 @@ def test_summarise_spread(bench_path):
     ])
     assert rows[2] == '| ratio | 1.030 | 1.010 | 1.050 | 1.050, 1.010, 1.030 |'
     assert rows[3] == '| a | 2.50 | 2.40 | 2.70 | 2.50, 2.70, 2.40 |'
-    assert rows[4] == '| k | | | | 3/360, 3/360, 4/360 |'
+    assert rows[4] == '| k | pooled 10/1080 | | | 3/360, 3/360, 4/360 |'
     assert rows[-1] == 'ratio=1.030 a=2.50 k=3/360,3/360,4/360'
 
 
