@@ -66,6 +66,7 @@ def summarise(lines: Sequence[str]) -> List[str]:
                        f'{", ".join(values)} |')
         else:
             out.append(f'| {key} | | | | {", ".join(values)} |')
+        if any(n is None for n in nums):
             same = len(set(values)) == 1
             last.append(f'{key}={values[0] if same else ",".join(values)}')
     return out + [' '.join(last)]
