@@ -6,14 +6,19 @@ bottleneck pruned) exported to a static model; for comparison, a ResNet-50
 pruned uniformly (one kept ratio for every unit) to the same FLOPs is
 timed too. All are timed in torch and ONNX Runtime at batch 1 and 32,
 each pruned model interleaved with the unpruned one. Last line:
-``ratio=<worst pruned/unpruned> uniform_ratio=<worst uniform/unpruned>``.
+``ratio=<worst pruned/unpruned> uniform_ratio=<worst uniform/unpruned>``
+followed by each row's ratio (``bs1_torch_pruned=...``).
 
     python benchmarks/pruned_latency.py [--size 224] [--iters 15] \
-        [--threads 1]
+        [--threads 1] [--runs 3]
+
+``--runs N`` repeats the whole measurement in N fresh processes and
+prints the median, min and max of each figure.
 """
 import argparse
 import copy
 import os
+import sys
 import tempfile
 import time
 
@@ -110,7 +115,16 @@ def main():
         default=1,
         help='CPU threads of torch and ONNX Runtime (1: on a shared '
         'machine, two threads stall whenever the other core is busy)')
+    parser.add_argument(
+        '--runs',
+        type=int,
+        default=1,
+        help='run the benchmark N times, each in a fresh process, and '
+        'print the spread of the figures of its last line')
     args = parser.parse_args()
+    if args.runs > 1:
+        from repeat_runs import repeat_runs
+        sys.exit(repeat_runs(__file__, sys.argv[1:], args.runs))
     torch.set_num_threads(args.threads)
     from mmengine.registry import DefaultScope
 
@@ -177,6 +191,7 @@ def main():
           f'{low:.3f}) {f_uniform:.1f} M ({100 * f_uniform / f_full:.1f} '
           f'%); {args.threads} thread(s)')
     worst = {'pruned': 0.0, 'uniform': 0.0}
+    rows = []
     print('| batch | runtime | model | unpruned ms | pruned ms | ratio |')
     print('|---:|---|---|---:|---:|---:|')
     for bs in (1, 32):
@@ -186,18 +201,18 @@ def main():
             for rt in ('torch', 'onnxruntime'):
                 ra = torch_runner(Tensor(full), x) if rt == 'torch' else \
                     ort_runner(Tensor(full), x, d, 'full')
-                for name, model in (('pruned', pruned), ('uniform',
-                                                         uniform)):
+                for name, model in (('pruned', pruned), ('uniform', uniform)):
                     rb = torch_runner(Tensor(model), x) if rt == 'torch' \
                         else ort_runner(Tensor(model), x, d, name)
                     a, b = time_pair(ra, rb, iters)
                     worst[name] = max(worst[name], b / a)
+                    rows.append(f'bs{bs}_{rt}_{name}={b / a:.2f}')
                     print(
                         f'| {bs} | {rt} | {name} | {1e3 * a:.1f} | '
                         f'{1e3 * b:.1f} | {b / a:.2f} |',
                         flush=True)
     print(f'ratio={worst["pruned"]:.2f} '
-          f'uniform_ratio={worst["uniform"]:.2f}')
+          f'uniform_ratio={worst["uniform"]:.2f} ' + ' '.join(rows))
 
 
 if __name__ == '__main__':

@@ -20,6 +20,10 @@ runs).
 Usage::
 
     python benchmarks/spos_overhead.py [--iters 20] [--batch 16] [--size 64]
+        [--threads 1 0] [--runs 3]
+
+``--runs N`` repeats the whole measurement in N fresh processes and
+prints the median, min and max of each figure.
 
 The last line is ``ratio=<supernet/static at the first thread count>
 ratio_threads<N>=<... at N threads>`` (target <= 1.10).
@@ -27,6 +31,7 @@ ratio_threads<N>=<... at N threads>`` (target <= 1.10).
 import argparse
 import os.path as osp
 import random
+import sys
 import time
 
 import torch
@@ -68,7 +73,16 @@ def main():
         default=[1, 0],
         help='intra-op thread counts to measure, one run each; 0 keeps '
         "torch's default")
+    parser.add_argument(
+        '--runs',
+        type=int,
+        default=1,
+        help='run the benchmark N times, each in a fresh process, and '
+        'print the spread of the figures of its last line')
     args = parser.parse_args()
+    if args.runs > 1:
+        from repeat_runs import repeat_runs
+        sys.exit(repeat_runs(__file__, sys.argv[1:], args.runs))
     default_threads = torch.get_num_threads()
     torch.manual_seed(0)
     random.seed(0)
@@ -144,8 +158,8 @@ def main():
         print(f'ratio of medians {sup / sta:.3f} (per-step ratios IQR '
               f'{q1:.3f}-{q3:.3f})')
         ratios.append((torch.get_num_threads(), sup / sta))
-    print(f'ratio={ratios[0][1]:.3f} ' +
-          ' '.join(f'ratio_threads{t}={r:.3f}' for t, r in ratios[1:]))
+    print(f'ratio={ratios[0][1]:.3f} ' + ' '.join(f'ratio_threads{t}={r:.3f}'
+                                                  for t, r in ratios[1:]))
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@
 # per-user cache outside the checkout and reused by every clone.
 #
 #   bash tools/setup_env.sh            # set up (or check) .venv
+#   bash tools/setup_env.sh --benchmarks   # + the peers benchmarks/ use
 #   bash tools/setup_env.sh --mmpose   # + mmpose (requirements/mmpose.txt)
 #   MMRAZOR_CACHE_DIR=/path bash tools/setup_env.sh
 #
@@ -15,17 +16,49 @@
 #   <repo>/.venv           a small per-checkout venv that layers the
 #                          shared stack (a .pth file) plus mmrazor itself
 #                          installed in develop mode
+#
+# --benchmarks installs requirements/benchmarks.txt (the peer libraries
+# the scripts in benchmarks/ compare against, e.g. Torch-Pruning) into
+# .venv only: the shared stack and its key do not change. --mmpose does the
+# same for requirements/mmpose.txt (the pose configs).
 set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: bash tools/setup_env.sh [--benchmarks] [--mmpose] [--help]
+
+Set up .venv: the pinned stack (requirements/dev-stack.txt, cached per
+machine) and mmrazor in develop mode. Idempotent.
+
+  --benchmarks  also install requirements/benchmarks.txt (the peer
+                libraries benchmarks/ compare against) into .venv
+  --mmpose      also install mmpose 1.x (requirements/mmpose.txt; the
+                pose configs) into .venv
+  -h, --help    print this help and exit
+
+Environment: MMRAZOR_CACHE_DIR (cache folder), PYTHON (base
+interpreter), MAX_JOBS (parallelism of the one-time mmcv build).
+USAGE
+}
+
+WITH_BENCHMARKS=0
+WITH_MMPOSE=0
+for arg in "$@"; do
+  case "$arg" in
+    --benchmarks) WITH_BENCHMARKS=1 ;;
+    --mmpose) WITH_MMPOSE=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "[setup_env] ERROR: unknown option '$arg'" \
+         "(expected --benchmarks, --mmpose or --help)" >&2
+       usage >&2; exit 2 ;;
+  esac
+done
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
 CACHE="${MMRAZOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mmrazor}"
 LOCK="$REPO/requirements/dev-stack.txt"
 T0=$(date +%s)
-WITH_MMPOSE=0
-for arg in "$@"; do
-  case "$arg" in --mmpose) WITH_MMPOSE=1 ;; esac
-done
 
 step_start() { STEP_T=$(date +%s); echo "[setup_env] $*"; }
 step_end() { echo "[setup_env]   done in $(( $(date +%s) - STEP_T ))s"; }
@@ -169,6 +202,17 @@ if [ "$WITH_MMPOSE" = 1 ]; then
     "$VENV/bin/python" -c "$POSE_CHECK" \
       || die "mmpose does not import in $VENV"
   fi
+  step_end
+fi
+
+if [ "$WITH_BENCHMARKS" = 1 ]; then
+  step_start "benchmark peers (requirements/benchmarks.txt) into .venv"
+  BREQ="$REPO/requirements/benchmarks.txt"
+  [ -f "$BREQ" ] || die "$BREQ is missing"
+  # pip comes from the stack; the target is .venv's own site-packages, so
+  # the shared stack stays as its lock file says.
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q \
+    --no-deps -r "$BREQ" 2> >(grep -v "is ignored: it is neither" >&2)
   step_end
 fi
 echo "[setup_env] ready in $(( $(date +%s) - T0 ))s: $VENV/bin/python"
