@@ -178,18 +178,27 @@ class ChannelAnalyzer:
     Args:
         demo_input (tuple | dict | BaseDemoInput): Input shape, a demo
             input config or instance. Defaults to ``(1, 3, 224, 224)``.
-        tracer_type (str): 'FxTracer' (default) or 'BackwardTracer'
-            (walks ``grad_fn`` back from the summed outputs of the demo
-            forward, see :class:`BackwardTracer`; ``leaf_modules`` and
-            ``autowrap_functions`` only apply to FX).
+        tracer_type (str): 'FxTracer' (default: the op graph of the
+            forward, recorded by one eager forward, see
+            :class:`EagerTracer`, or by a torch.fx symbolic trace, see
+            ``symbolic_trace``) or 'BackwardTracer' (walks ``grad_fn``
+            back from the summed outputs of the demo forward, see
+            :class:`BackwardTracer`; ``leaf_modules`` and
+            ``autowrap_functions`` do not apply to it).
         leaf_modules (Sequence[str]): Module paths or class names traced
             as opaque ops (their channels are kept).
-        autowrap_functions (Sequence): Functions not traced into.
+        autowrap_functions (Sequence): Functions not traced into (torch.fx
+            only: given, the graph comes from the symbolic trace).
         check_forward (bool): Verify the units by a pruned forward.
             Defaults to True.
         progress (bool, optional): Show a progress bar; None shows it for
             graphs of more than 2000 ops.
         verbose (bool): Log the report. Defaults to False.
+        symbolic_trace (bool): Record the graph with a torch.fx symbolic
+            trace and a recording run instead of the eager tracer (the
+            analysis falls back to it, with a note in the report, where
+            the eager tracer can not represent the model, e.g. Python
+            control flow on tensor values). Defaults to False.
     """
 
     def __init__(self,
@@ -200,7 +209,8 @@ class ChannelAnalyzer:
                  autowrap_functions: Sequence = (),
                  check_forward: bool = True,
                  progress: Optional[bool] = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False,
+                 symbolic_trace: bool = False) -> None:
         from mmrazor.models.task_modules.demo_inputs import build_demo_input
         if tracer_type not in ('FxTracer', 'BackwardTracer'):
             raise ValueError("tracer_type must be 'FxTracer' or "
@@ -217,6 +227,7 @@ class ChannelAnalyzer:
         self.check_forward = check_forward
         self.progress = progress
         self.verbose = verbose
+        self.symbolic_trace = symbolic_trace
         self.report: Optional[ChannelAnalysisReport] = None
 
     # ------------------------------------------------------------------ api
@@ -290,14 +301,73 @@ class ChannelAnalyzer:
         if self.tracer_type == 'BackwardTracer':
             from .backward_tracer import build_graph_by_backward_tracer
             return build_graph_by_backward_tracer(self, model, data)
+        if self.symbolic_trace:
+            return self._build_fx_graph(model, data)
+        if self.autowrap_functions:
+            graph, notes = self._build_fx_graph(model, data)
+            notes.insert(
+                0, 'traced with torch.fx: autowrap_functions only apply '
+                'to its symbolic trace')
+            return graph, notes
+        from .eager_tracer import EagerTraceError
+        try:
+            return self._build_eager_graph(model, data)
+        except EagerTraceError as e:
+            self._expected = None
+            self._small_run = None
+            graph, notes = self._build_fx_graph(model, data)
+            notes.insert(
+                0, f'the eager tracer can not represent this model ({e}); '
+                'traced with torch.fx')
+            return graph, notes
+
+    def _leaf_paths(self, model: nn.Module) -> List[str]:
+        """``leaf_modules`` as paths under the ``_Forward`` wrapper."""
+        if not self.leaf_modules:
+            return []
+        names = dict(model.named_modules())
+        return [
+            'model.' + p if '.' in p or p in names else p
+            for p in self.leaf_modules
+        ]
+
+    def _build_eager_graph(self, model: nn.Module, data: Any):
+        """One eager forward records the graph and its shapes (see
+        :class:`EagerTracer`), at the reduced input of
+        :meth:`_small_shape` when that runs."""
+        from .eager_tracer import EagerTraceError, EagerTracer
+        wrapper, inputs, notes = _wrap(model, data)
+        tracer = EagerTracer(leaf_modules=self._leaf_paths(model))
+        small = self._small_shape()
+        if small is not None:
+            try:
+                with torch.no_grad():
+                    sdata = self.demo_input.get_data(
+                        model, input_shape=small, training=False)
+                    swrapper, sinputs, _ = _wrap(model, sdata)
+                    graph, sout = tracer.trace(
+                        swrapper, sinputs, prefix='model.')
+                # the unpruned reference of the quick pruned check
+                self._small_run = (sdata, _structure(sout))
+                return graph, notes
+            except EagerTraceError:
+                raise
+            except Exception as e:  # noqa: BLE001  reported in the notes
+                notes.append(
+                    f'shape recording at the reduced input {small} failed '
+                    f'({_reason(e)}); recorded at the full input size')
+        with torch.no_grad():
+            graph, out = tracer.trace(wrapper, inputs, prefix='model.')
+        self._expected = _structure(out)
+        return graph, notes
+
+    def _build_fx_graph(self, model: nn.Module, data: Any):
+        """The graph of a torch.fx symbolic trace and a recording run."""
         from mmrazor.structures.graph import ModuleGraph
         from .fx.fx_tracer import (FxTracer, ValueRecorder,
                                    trace_to_traced_module)
         wrapper, inputs, notes = _wrap(model, data)
-        leaf = [
-            'model.' + p if '.' in p or p in dict(model.named_modules()) else p
-            for p in self.leaf_modules
-        ]
+        leaf = self._leaf_paths(model)
         tracer = FxTracer(
             autowrap_functions=self.autowrap_functions, leaf_module=leaf)
         # no GraphModule: the graph is only interpreted, never compiled
