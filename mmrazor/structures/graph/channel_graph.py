@@ -933,7 +933,10 @@ class ChannelGraph:
         r_lab = lab[r_start]
         r_rec = np.searchsorted(offs, r_start, side='right') - 1
         # elementary label intervals between all run boundaries
-        cuts = np.unique(np.concatenate((r_lab, r_lab + r_len)))
+        is_cut = np.zeros(len(comp) + 1, dtype=bool)
+        is_cut[r_lab] = True
+        is_cut[r_lab + r_len] = True
+        cuts = np.flatnonzero(is_cut)
         c0 = np.searchsorted(cuts, r_lab)
         cnt = np.searchsorted(cuts, r_lab + r_len) - c0
         # pieces: a run cut at the interval boundaries (one interval each)
@@ -948,28 +951,16 @@ class ChannelGraph:
         # the record set of every interval; intervals with the same set
         # form a group
         pairs = np.unique(p_e * nrec + p_rec)
-        pe, pr = pairs // nrec, pairs % nrec
-        used, first_pair = np.unique(pe, return_index=True)
-        bounds = np.append(first_pair, len(pairs)).tolist()
-        pr_list = pr.tolist()
-        ngroups = 0
-        sig_gid: Dict[tuple, int] = {}
+        used, pe_c = np.unique(pairs // nrec, return_inverse=True)
+        u_gid, ngroups = _record_set_groups(pairs, pe_c.reshape(-1),
+                                            len(used), nrec)
         e_gid = np.full(len(cuts), -1, dtype=np.int64)
-        gids = []
-        for i in range(len(used)):
-            sig = tuple(pr_list[bounds[i]:bounds[i + 1]])
-            g = sig_gid.get(sig)
-            if g is None:
-                g = sig_gid[sig] = ngroups
-                ngroups += 1
-            gids.append(g)
-        e_gid[used] = gids
+        e_gid[used] = u_gid
         e_len = (cuts[1:] - cuts[:-1])
         # first entry of every interval; the components of a group are
         # ordered by their first entry
         e_first = np.full(len(cuts), num, dtype=np.int64)
         np.minimum.at(e_first, p_e, p_glob)
-        u_gid = e_gid[used]
         u_first = e_first[used]
         order = np.lexsort((u_first, u_gid))
         o_len = e_len[used[order]]
@@ -982,42 +973,42 @@ class ChannelGraph:
         gfirst = np.full(ngroups, num, dtype=np.int64)
         np.minimum.at(gfirst, u_gid, u_first)
         greasons = self._group_mark_reasons(comp, cuts, e_gid)
-        # segments: the pieces of one group in one record
+        # segments: the pieces of one group in one record; a segment is
+        # fine when its pieces are contiguous, a multiple k of the group
+        # size wide, and position p holds the group's channel
+        # (p - start) // k (a piece of a step-one run: rank + t at
+        # p + t)
         p_gid = e_gid[p_e]
         porder = np.lexsort((p_pos, p_rec, p_gid))
-        s_gid = p_gid[porder].tolist()
-        s_rec = p_rec[porder].tolist()
-        s_pos = p_pos[porder].tolist()
-        s_len = p_len[porder].tolist()
-        s_rank = e_rank[p_e[porder]].tolist()
+        g_p, r_p = p_gid[porder], p_rec[porder]
+        pos_p, len_p = p_pos[porder], p_len[porder]
+        rank_p = e_rank[p_e[porder]]
+        npieces = len(porder)
+        cut = np.flatnonzero((g_p[1:] != g_p[:-1])
+                             | (r_p[1:] != r_p[:-1])) + 1
+        seg_a = np.concatenate(([0], cut))
+        seg_b = np.append(cut, npieces)
+        seg_start = pos_p[seg_a]
+        seg_end = pos_p[seg_b - 1] + len_p[seg_b - 1]
+        width = seg_end - seg_start
+        seg_n = gsize[g_p[seg_a]]
+        seg_ok = (width == np.add.reduceat(len_p, seg_a)) & \
+            (width % seg_n == 0)
+        k_seg = np.maximum(width // seg_n, 1)
+        reps = seg_b - seg_a
+        q = pos_p - np.repeat(seg_start, reps)
+        k_p = np.repeat(k_seg, reps)
+        good = (rank_p == q // k_p) & ((len_p == 1) | (k_p == 1) |
+                                       ((len_p == 2) & ((q + 1) % k_p == 0)))
+        seg_ok &= np.logical_and.reduceat(good, seg_a)
         gsize_l = gsize.tolist()
         # per group: [(rec, start, end, ok)] in record order
         segs: List[List[tuple]] = [[] for _ in range(ngroups)]
-        i, npieces = 0, len(s_gid)
-        while i < npieces:
-            g, r = s_gid[i], s_rec[i]
-            j = i + 1
-            while j < npieces and s_gid[j] == g and s_rec[j] == r:
-                j += 1
-            start = s_pos[i]
-            end = max(s_pos[k] + s_len[k] for k in range(i, j))
-            width = end - start
-            n = gsize_l[g]
-            ok = width == sum(s_len[i:j]) and width % n == 0
-            if ok:
-                k_rep = max(width // n, 1)
-                for k in range(i, j):
-                    q = s_pos[k] - start
-                    if k_rep == 1:
-                        if s_rank[k] != q:
-                            ok = False
-                            break
-                    elif any(s_rank[k] + t != (q + t) // k_rep
-                             for t in range(s_len[k])):
-                        ok = False
-                        break
+        for g, r, start, end, ok in zip(g_p[seg_a].tolist(),
+                                        r_p[seg_a].tolist(),
+                                        seg_start.tolist(), seg_end.tolist(),
+                                        seg_ok.tolist()):
             segs[g].append((r, start, end, ok))
-            i = j
         for g in np.argsort(gfirst, kind='stable').tolist():
             n = gsize_l[g]
             reasons: List[str] = []
@@ -1071,6 +1062,51 @@ class ChannelGraph:
                 if reason not in lst and len(lst) < 8:
                     lst.append(reason)
         return out
+
+
+def _record_set_groups(pairs: np.ndarray, comp: np.ndarray, ncomp: int,
+                       nrec: int) -> Tuple[np.ndarray, int]:
+    """Group items by the set of records they appear in.
+
+    Args:
+        pairs (np.ndarray): Sorted unique ``item * nrec + record`` keys.
+        comp (np.ndarray): Compact item index (0 .. ncomp-1) of each pair.
+        ncomp (int): Number of items.
+        nrec (int): Number of records.
+
+    Returns:
+        tuple: ``(gid, ngroups)``, the group of every item.
+    """
+    rec = pairs % nrec
+    cnt = np.bincount(comp, minlength=ncomp)
+    # hash of the record set, verified exactly below
+    weights = np.random.default_rng(0).integers(
+        0, 2**64 - 1, nrec, dtype=np.uint64, endpoint=True)
+    hashed = np.zeros(ncomp, dtype=np.uint64)
+    np.add.at(hashed, comp, weights[rec])
+    hashed ^= cnt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    _, rep, gid = np.unique(hashed, return_index=True, return_inverse=True)
+    gid = gid.reshape(-1)
+    rep_of = rep[gid]
+    if np.array_equal(cnt, cnt[rep_of]):
+        # every record of an item is a record of its representative
+        start = np.cumsum(cnt) - cnt
+        item_of = (pairs // nrec)
+        first_item = item_of[start]  # the (sorted) item key of each item
+        want = first_item[rep_of[comp]] * nrec + rec
+        found = np.searchsorted(pairs, want)
+        found = np.minimum(found, len(pairs) - 1)
+        if np.array_equal(pairs[found], want):
+            return gid, len(rep)
+    # exact grouping (a hash collision)
+    bounds = (np.cumsum(cnt) - cnt).tolist() + [len(pairs)]
+    rec_l = rec.tolist()
+    sig_gid: Dict[tuple, int] = {}
+    out = []
+    for i in range(ncomp):
+        sig = tuple(rec_l[bounds[i]:bounds[i + 1]])
+        out.append(sig_gid.setdefault(sig, len(sig_gid)))
+    return np.array(out, dtype=np.int64), len(sig_gid)
 
 
 def _size_at(shape: tuple, pos: int, nd: int) -> Optional[int]:

@@ -5,6 +5,7 @@ import functools
 from typing import Dict, List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .fx.fx_tracer import conv_output_zeros
@@ -53,32 +54,63 @@ class _MaskTable(nn.Module):
 
 @functools.lru_cache(maxsize=None)
 def _shape_checked(dyn: type) -> type:
-    """``dyn`` itself, or for ``DynamicConv2d`` a subclass (same name)
-    whose convolution checks the sliced shapes as ``F.conv2d`` does and
-    returns zeros of the output shape: the check needs the shapes, and
-    the convolutions are most of its compute."""
-    from mmrazor.models.architectures.dynamic_ops import DynamicConv2d
-    if dyn is not DynamicConv2d:
+    """``dyn`` itself, or for ``DynamicConv2d``, ``DynamicLinear`` and the
+    plain dynamic batch norms a subclass (same name) that slices the
+    parameters by the masks as the real op does, checks the shapes as the
+    functional op would (a mismatch runs the real op, which raises) and
+    returns an uninitialised tensor of the output shape: the check
+    compares shapes, and the compute is most of its time."""
+    from mmrazor.models.architectures.dynamic_ops import (
+        DynamicBatchNorm1d, DynamicBatchNorm2d, DynamicBatchNorm3d,
+        DynamicConv2d, DynamicLinear)
+    if dyn is DynamicConv2d:
+
+        def _conv(self, x, weight, bias, groups):
+            out = weight.shape[0]
+            if self.padding_mode == 'zeros' and x.dim() in (3, 4) and \
+                    x.shape[-3] == weight.shape[1] * groups and \
+                    out % groups == 0 and \
+                    (bias is None or bias.shape == (out, )):
+                empty = conv_output_zeros(
+                    x,
+                    out,
+                    self.kernel_size,
+                    self.stride,
+                    self.padding,
+                    self.dilation,
+                    uninitialized=True)
+                if empty is not None:
+                    return empty
+            return dyn._conv(self, x, weight, bias, groups)  # raises
+
+        attrs = {'_conv': _conv}
+    elif dyn is DynamicLinear:
+
+        def forward(self, x):
+            weight, bias = self.get_dynamic_params()
+            out = weight.shape[0]
+            if x.dim() >= 1 and x.shape[-1] == weight.shape[1] and \
+                    (bias is None or bias.shape == (out, )):
+                return x.new_empty((*x.shape[:-1], out))
+            return F.linear(x, weight, bias)  # raises
+
+        attrs = {'forward': forward}
+    elif dyn in (DynamicBatchNorm1d, DynamicBatchNorm2d, DynamicBatchNorm3d):
+
+        def _dynamic_bn_forward(self, x):
+            if not self.training:
+                n = x.shape[1] if x.dim() > 1 else -1
+                params = self.get_dynamic_params()[:4]
+                if all(t is None or t.shape == (n, ) for t in params):
+                    # a new tensor of the input's shape (no copy)
+                    return x.view(x.shape)
+            return dyn._dynamic_bn_forward(self, x)  # raises
+
+        attrs = {'_dynamic_bn_forward': _dynamic_bn_forward}
+    else:
         return dyn
-
-    def _conv(self, x, weight, bias, groups):
-        out = weight.shape[0]
-        if self.padding_mode == 'zeros' and x.dim() in (3, 4) and \
-                x.shape[-3] == weight.shape[1] * groups and \
-                out % groups == 0 and \
-                (bias is None or bias.shape == (out, )):
-            zeros = conv_output_zeros(x, out, self.kernel_size, self.stride,
-                                      self.padding, self.dilation)
-            if zeros is not None:
-                return zeros
-        return dyn._conv(self, x, weight, bias, groups)  # raises
-
-    return type(
-        dyn.__name__, (dyn, ), {
-            '_conv': _conv,
-            '__module__': dyn.__module__,
-            '__qualname__': dyn.__qualname__
-        })
+    attrs.update(__module__=dyn.__module__, __qualname__=dyn.__qualname__)
+    return type(dyn.__name__, (dyn, ), attrs)
 
 
 class UnitPruner:
@@ -91,9 +123,10 @@ class UnitPruner:
     mask from a :class:`_CheckMask` that concatenates the first-``k``
     masks of the units registered on it (ranges without a unit are kept).
     The same dynamic-op forward as a real pruning runs (with
-    ``shape_only``, ``Conv2d`` s check the sliced shapes as ``F.conv2d``
-    does and give zeros of the output shape instead of computing: the
-    check compares shapes). :meth:`restore` puts the original classes
+    ``shape_only``, ``Conv2d``, ``Linear`` and batch norms check the
+    sliced shapes as the functional op does and give an uninitialised
+    tensor of the output shape instead of computing: the check compares
+    shapes). :meth:`restore` puts the original classes
     back.
 
     Args:
@@ -209,13 +242,14 @@ class UnitPruner:
             self._saved.append(
                 (module, type(module), module._modules.get('mutable_attrs')))
             if dyn is not None:
-                module.__class__ = dyn
+                # not nn.Module.__setattr__ (slow, nothing to register)
+                object.__setattr__(module, '__class__', dyn)
             module._modules['mutable_attrs'] = _MaskTable(masks)
 
     def restore(self) -> None:
         """Put the original op classes (and mutables) back."""
         for module, cls, mutable_attrs in reversed(self._saved):
-            module.__class__ = cls
+            object.__setattr__(module, '__class__', cls)
             if mutable_attrs is None:
                 module._modules.pop('mutable_attrs', None)
             else:

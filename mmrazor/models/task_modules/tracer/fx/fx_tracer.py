@@ -354,7 +354,8 @@ def conv_output_zeros(
         stride: tuple,
         padding: Union[tuple, str],
         dilation: tuple,
-        dtype: Optional[torch.dtype] = None) -> Optional[torch.Tensor]:
+        dtype: Optional[torch.dtype] = None,
+        uninitialized: bool = False) -> Optional[torch.Tensor]:
     """Zeros shaped like the output of a zero-padded convolution of ``x``
     (its channel dim and the ``len(kernel_size)`` dims after it), or None
     when that output would be empty.
@@ -365,6 +366,8 @@ def conv_output_zeros(
         kernel_size, stride, dilation (tuple): Per spatial dim.
         padding (tuple | str): Per spatial dim, 'same' or 'valid'.
         dtype (torch.dtype, optional): Defaults to ``x.dtype``.
+        uninitialized (bool): An uninitialised tensor instead of zeros
+            (where only the shape is needed). Defaults to False.
 
     Returns:
         Tensor | None: The zeros.
@@ -378,8 +381,10 @@ def conv_output_zeros(
                    s in zip(x.shape[-nd:], pad, dilation, kernel_size, stride)]
     if min(spatial) <= 0:
         return None
-    return x.new_zeros((*x.shape[:-nd - 1], out_channels, *spatial),
-                       dtype=dtype or x.dtype)
+    shape = (*x.shape[:-nd - 1], out_channels, *spatial)
+    if uninitialized:
+        return x.new_empty(shape, dtype=dtype or x.dtype)
+    return x.new_zeros(shape, dtype=dtype or x.dtype)
 
 
 def _plain_codegen(graph: fx.Graph) -> bool:
