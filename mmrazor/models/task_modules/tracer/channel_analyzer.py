@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Automatic channel-dependency analysis for pruning."""
 import copy
+import functools
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -142,6 +143,21 @@ def _wrap(model: nn.Module,
     return _Forward(model, None, 'plain'), data, notes
 
 
+def _set_training(m: nn.Module, flag: bool) -> None:
+    """``m.training = flag`` (straight into the instance dict where the
+    flag lives, skipping ``nn.Module.__setattr__``)."""
+    d = m.__dict__
+    if 'training' in d:
+        d['training'] = flag
+    else:
+        m.training = flag
+
+
+@functools.lru_cache(maxsize=None)
+def _is_sync_bn(cls: type) -> bool:
+    return issubclass(cls, nn.SyncBatchNorm) or 'SyncBatchNorm' in cls.__name__
+
+
 def _revert_sync_bn(model: nn.Module) -> nn.Module:
     try:
         from mmengine.model import revert_sync_batchnorm
@@ -250,10 +266,11 @@ class ChannelAnalyzer:
         report = ChannelAnalysisReport()
         # eval mode for the analysis; every module's own flag is restored
         # after (exactly, even where train() overrides would differ)
-        modules = list(model.modules())
+        self._named = list(model.named_modules())
+        modules = [m for _, m in self._named]
         flags = [m.training for m in modules]
         for m in modules:
-            m.training = False
+            _set_training(m, False)
         try:
             with torch.no_grad():
                 data = self.demo_input.get_data(model, training=False)
@@ -270,7 +287,8 @@ class ChannelAnalyzer:
                 units = self._check_units(model, data, units, report)
         finally:
             for m, flag in zip(modules, flags):
-                m.training = flag
+                _set_training(m, flag)
+            self._named = None
         result = AnalysisResult()
         for name, cfg in units.items():
             n = cfg['init_args']['num_channels']
@@ -321,11 +339,18 @@ class ChannelAnalyzer:
                 'traced with torch.fx')
             return graph, notes
 
+    def _named_of(self, model: nn.Module) -> List[Tuple[str, nn.Module]]:
+        """``model.named_modules()``, listed once per analysis."""
+        named = getattr(self, '_named', None)
+        if named and named[0][1] is model:
+            return named
+        return list(model.named_modules())
+
     def _leaf_paths(self, model: nn.Module) -> List[str]:
         """``leaf_modules`` as paths under the ``_Forward`` wrapper."""
         if not self.leaf_modules:
             return []
-        names = dict(model.named_modules())
+        names = dict(self._named_of(model))
         return [
             'model.' + p if '.' in p or p in names else p
             for p in self.leaf_modules
@@ -342,11 +367,17 @@ class ChannelAnalyzer:
         if small is not None:
             try:
                 with torch.no_grad():
-                    sdata = self.demo_input.get_data(
-                        model, input_shape=small, training=False)
+                    if small == tuple(self.demo_input.input_shape):
+                        sdata = data  # the demo input itself
+                    else:
+                        sdata = self.demo_input.get_data(
+                            model, input_shape=small, training=False)
                     swrapper, sinputs, _ = _wrap(model, sdata)
                     graph, sout = tracer.trace(
-                        swrapper, sinputs, prefix='model.')
+                        swrapper,
+                        sinputs,
+                        prefix='model.',
+                        named_modules=self._wrapper_named(swrapper, model))
                 # the unpruned reference of the quick pruned check
                 self._small_run = (sdata, _structure(sout))
                 return graph, notes
@@ -357,9 +388,19 @@ class ChannelAnalyzer:
                     f'shape recording at the reduced input {small} failed '
                     f'({_reason(e)}); recorded at the full input size')
         with torch.no_grad():
-            graph, out = tracer.trace(wrapper, inputs, prefix='model.')
+            graph, out = tracer.trace(
+                wrapper,
+                inputs,
+                prefix='model.',
+                named_modules=self._wrapper_named(wrapper, model))
         self._expected = _structure(out)
         return graph, notes
+
+    def _wrapper_named(self, wrapper: nn.Module,
+                       model: nn.Module) -> List[Tuple[str, nn.Module]]:
+        """``wrapper.named_modules()`` from the model's list."""
+        return [('', wrapper)] + [('model.' + p if p else 'model', m)
+                                  for p, m in self._named_of(model)]
 
     def _build_fx_graph(self, model: nn.Module, data: Any):
         """The graph of a torch.fx symbolic trace and a recording run."""
@@ -450,16 +491,16 @@ class ChannelAnalyzer:
 
     def _check_units(self, model: nn.Module, data: Any, units: Dict,
                      report: ChannelAnalysisReport) -> Dict:
-        has_sync_bn = any(
-            isinstance(m, nn.SyncBatchNorm)
-            or 'SyncBatchNorm' in type(m).__name__ for m in model.modules())
+        named = self._named_of(model)
+        has_sync_bn = any(_is_sync_bn(type(m)) for _, m in named)
         if has_sync_bn:
             model = _revert_sync_bn(copy.deepcopy(model))
+            named = list(model.named_modules())
         # prune the model itself (dynamic op classes swapped in, see
         # UnitPruner) and put the original classes back after: nothing is
         # written to the parameters in eval mode, so no deep copy is needed
         from .unit_pruner import UnitPruner
-        pruner = UnitPruner(model, units)
+        pruner = UnitPruner(model, units, named_modules=dict(named))
         pruner.apply()
         try:
             return self._check_units_on(pruner, data, units, report)

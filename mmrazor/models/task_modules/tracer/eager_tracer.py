@@ -159,6 +159,23 @@ _SHAPE_ONLY.update({c: _conv_empty for c in _PLAIN_CONVS})
 _SHAPE_ONLY[nn.Linear] = _linear_empty
 
 
+def _elementwise(act: nn.Module, args: tuple) -> Optional[Tensor]:
+    """The output of an elementwise activation without computing it: the
+    input itself when in place, else a new tensor of its shape."""
+    if len(args) != 1 or not isinstance(args[0], Tensor) or \
+            not args[0].is_floating_point():
+        return None
+    x = args[0]
+    return x if getattr(act, 'inplace', False) else x.view(x.shape)
+
+
+_SHAPE_ONLY.update({
+    c: _elementwise
+    for c in (nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Hardsigmoid,
+              nn.Sigmoid, nn.Tanh, nn.GELU, nn.LeakyReLU, nn.ELU, nn.Mish)
+})
+
+
 @functools.lru_cache(maxsize=4096)
 def _target_to_str(target: Any) -> str:
     """The node name candidate of ``target`` (as ``fx.Graph`` makes it)."""
@@ -362,7 +379,9 @@ class EagerTracer:
     def trace(self,
               root: nn.Module,
               inputs: Any,
-              prefix: str = '') -> Tuple[ModuleGraph, Any]:
+              prefix: str = '',
+              named_modules: Optional[List[Tuple[str, nn.Module]]] = None
+              ) -> Tuple[ModuleGraph, Any]:
         """Run ``root.forward(inputs)`` once and record its op graph.
 
         Args:
@@ -371,6 +390,8 @@ class EagerTracer:
             inputs (Tensor): The input.
             prefix (str): Module path prefix stripped from the recorded
                 module paths (e.g. 'model.').
+            named_modules (list, optional): ``list(root.named_modules())``
+                when the caller has it.
 
         Returns:
             tuple: ``(graph, output)``: the :class:`ModuleGraph` (values are
@@ -392,7 +413,8 @@ class EagerTracer:
         self.num_constants = 0
         self.tagged: List[Tensor] = []
         self.error: Optional[str] = None
-        named = list(root.named_modules())
+        named = list(root.named_modules()) if named_modules is None \
+            else named_modules
         self.named = named
         self.modules: Dict[int, Tuple[str, bool, bool]] = {}
         for path, mod in named[1:]:

@@ -45,11 +45,27 @@ class _MaskTable(nn.Module):
         super().__init__()
         self.__dict__['masks'] = masks
 
+    @classmethod
+    def fast(cls, masks: Dict[str, _CheckMask]) -> '_MaskTable':
+        """An instance without ``nn.Module.__init__`` (a copy of the
+        empty state of a template; the table never gets hooks, parameters
+        or children)."""
+        table = cls.__new__(cls)
+        table.__dict__.update(_TEMPLATE_STATE)
+        table.__dict__['masks'] = masks
+        return table
+
     def __contains__(self, key: str) -> bool:
         return key in self.masks
 
     def __getitem__(self, key: str) -> _CheckMask:
         return self.masks[key]
+
+
+_TEMPLATE_STATE = {
+    k: v
+    for k, v in _MaskTable({}).__dict__.items() if k != 'masks'
+}
 
 
 @functools.lru_cache(maxsize=None)
@@ -136,6 +152,8 @@ class UnitPruner:
             [...]}}}`` as produced by the channel graph.
         shape_only (bool): Skip the compute of the convolutions (see
             above). Defaults to True.
+        named_modules (dict, optional): ``dict(model.named_modules())``
+            when the caller has it.
 
     Attributes:
         failed (dict): ``{unit_name: error}`` for units that could not be
@@ -150,7 +168,8 @@ class UnitPruner:
     def __init__(self,
                  model: nn.Module,
                  units: Dict[str, Dict],
-                 shape_only: bool = True) -> None:
+                 shape_only: bool = True,
+                 named_modules: Optional[Dict[str, nn.Module]] = None) -> None:
         from mmrazor.models.architectures.dynamic_ops import \
             DynamicChannelMixin
         from mmrazor.models.mutables.mutable_channel import \
@@ -169,7 +188,8 @@ class UnitPruner:
                                    Dict[str, _CheckMask]]] = {}
         self._saved: List[Tuple[nn.Module, type, Optional[nn.Module]]] = []
         # the units name modules by their named_modules() paths
-        modules: Dict[str, nn.Module] = dict(model.named_modules())
+        modules: Dict[str, nn.Module] = dict(named_modules) if \
+            named_modules is not None else dict(model.named_modules())
         for unit_name, cfg in units.items():
             n = cfg['init_args']['num_channels']
             planned = []
@@ -244,7 +264,7 @@ class UnitPruner:
             if dyn is not None:
                 # not nn.Module.__setattr__ (slow, nothing to register)
                 object.__setattr__(module, '__class__', dyn)
-            module._modules['mutable_attrs'] = _MaskTable(masks)
+            module._modules['mutable_attrs'] = _MaskTable.fast(masks)
 
     def restore(self) -> None:
         """Put the original op classes (and mutables) back."""
