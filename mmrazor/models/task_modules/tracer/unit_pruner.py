@@ -124,6 +124,27 @@ def _shape_checked(dyn: type) -> type:
 
         attrs = {'_dynamic_bn_forward': _dynamic_bn_forward}
     else:
+        attrs = {}
+    if hasattr(dyn, 'get_mask_and_prefix'):
+
+        def get_mask_and_prefix(self, attr, num):
+            # the mask of a check mask table, read directly (the same
+            # result and checks as the mixin's lookup through the mutable)
+            table = self._modules.get('mutable_attrs')
+            if type(table) is _MaskTable:
+                holder = table.masks.get(self.attr_mappings.get(attr, attr))
+                if holder is None:
+                    return None, None
+                k = holder.prefix
+                if k == num:
+                    return None, None
+                mask = holder.mask
+                if mask is not None and mask.numel() == num:
+                    return mask, k
+            return dyn.get_mask_and_prefix(self, attr, num)  # raises
+
+        attrs['get_mask_and_prefix'] = get_mask_and_prefix
+    if not attrs:
         return dyn
     attrs.update(__module__=dyn.__module__, __qualname__=dyn.__qualname__)
     return type(dyn.__name__, (dyn, ), attrs)
@@ -279,6 +300,12 @@ class UnitPruner:
     def set_choices(self, choices: Dict[str, int]) -> None:
         """Keep the first ``choices[unit]`` channels of each unit named
         there, every channel of the others."""
+        if not choices:
+            for _, _, masks in self._ops.values():
+                for holder in masks.values():
+                    holder.prefix = holder.num
+                    holder.mask = None
+            return
         cache: Dict[Tuple[int, int], Tensor] = {}
 
         def leftmost(num: int, k: int) -> Tensor:
