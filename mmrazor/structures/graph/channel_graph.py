@@ -539,6 +539,14 @@ class ChannelGraph:
                 in_dim += 1
             elif isinstance(item, slice):
                 if in_dim == x.dim:
+                    if any(
+                            isinstance(v, ModuleNode)
+                            for v in (item.start, item.stop, item.step)):
+                        # e.g. x[:, :x.shape[1] // 2]: where it cuts the
+                        # pruned tensor is not known
+                        return self._unknown(
+                            node, 'slicing the channel dim at a computed '
+                            'position')
                     if item.indices(x.shape[x.dim]) != (0, x.shape[x.dim], 1):
                         return self._unknown(node, 'slicing the channel dim')
                     new_dim = out_dim
