@@ -329,25 +329,72 @@ class _Mode(TorchFunctionMode):
         return self.tracer._function(func, args, kwargs or {})
 
 
+_REFLECTED = {
+    '__radd__': operator.add,
+    '__rsub__': operator.sub,
+    '__rmul__': operator.mul,
+    '__rdiv__': operator.truediv,
+    '__rtruediv__': operator.truediv,
+    '__rfloordiv__': operator.floordiv,
+    '__rmod__': operator.mod,
+    '__rpow__': operator.pow,
+    '__rmatmul__': operator.matmul,
+    '__rand__': operator.and_,
+    '__ror__': operator.or_,
+    '__rxor__': operator.xor,
+    '__rlshift__': operator.lshift,
+    '__rrshift__': operator.rshift,
+}
+_DUNDER_OPS = {
+    '__getitem__': operator.getitem,
+    '__setitem__': operator.setitem,
+    '__add__': operator.add,
+    '__sub__': operator.sub,
+    '__mul__': operator.mul,
+    '__div__': operator.truediv,
+    '__truediv__': operator.truediv,
+    '__floordiv__': operator.floordiv,
+    '__mod__': operator.mod,
+    '__pow__': operator.pow,
+    '__matmul__': operator.matmul,
+    '__and__': operator.and_,
+    '__or__': operator.or_,
+    '__xor__': operator.xor,
+    '__lshift__': operator.lshift,
+    '__rshift__': operator.rshift,
+    '__invert__': operator.invert,
+    '__neg__': operator.neg,
+    '__pos__': operator.pos,
+    '__abs__': operator.abs,
+}
+
+
 @functools.lru_cache(maxsize=None)
 def _classify(func: Any) -> Tuple[str, Any]:
-    """``(kind, target)`` of a torch function seen by the mode."""
+    """``(kind, target)`` of a torch function seen by the mode.
+
+    Kinds: 'getattr' (a tensor property), 'call_method', 'call_function',
+    'reflected' (``other - x``: an operator with swapped operands),
+    'size' (``size()``, ``dim()``, ...), 'convert' (tensor values to
+    Python) and 'pass' (nothing to record).
+    """
     name = getattr(func, '__name__', '')
     if name == '__get__':
         owner = getattr(func, '__self__', None)
         return 'getattr', getattr(owner, '__name__', '')
     if torch.overrides.is_tensor_method_or_property(func):
-        if name == '__getitem__':
-            return 'call_function', operator.getitem
-        if name == '__setitem__':
-            return 'call_function', operator.setitem
+        if name in _DUNDER_OPS:
+            return 'call_function', _DUNDER_OPS[name]
+        if name in _REFLECTED:
+            return 'reflected', _REFLECTED[name]
         if name in _CONVERSIONS:
             return 'convert', name
-        if name in _PASSTHROUGH or (name.startswith('__')
-                                    and name.endswith('__')):
+        if name in _PASSTHROUGH:
             return 'pass', name
         if name in _SIZE_METHODS:
             return 'size', name
+        # other methods (and dunders, recorded under their own name: an
+        # unknown op for the channel rules)
         return 'call_method', name
     return 'call_function', func
 
@@ -678,6 +725,15 @@ class EagerTracer:
                             'flow on tensor values)')
             return func(*args, **kwargs)
         out = func(*args, **kwargs)
+        if kind == 'reflected':
+            if not _has_tensor(out) or not self._traced((args, kwargs)):
+                _tag_constants(self, out)
+                return out
+            node = self._node('call_function', target,
+                              (args[1], args[0]) + tuple(args[2:]), kwargs,
+                              out)
+            self._tag_outputs(out, node)
+            return out
         if kind == 'getattr':
             if not args or not self._traced(args[0]):
                 return out
