@@ -38,8 +38,8 @@ def run_one(build, size):
         shape = tuple(shape[:2]) + (size, size)
     demo = dict(type='mmrazor.DefaultDemoInput', input_shape=shape)
     row = {}
-    for key, tracer_type, symbolic in (('fx', 'FxTracer', True),
-                                       ('eager', 'FxTracer', False),
+    for key, tracer_type, symbolic in (('fx', 'FxTracer',
+                                        True), ('eager', 'FxTracer', False),
                                        ('bw', 'BackwardTracer', False)):
         start = time.perf_counter()
         result = ChannelAnalyzer(

@@ -960,8 +960,8 @@ class ChannelGraph:
         # form a group
         pairs = np.unique(p_e * nrec + p_rec)
         used, pe_c = np.unique(pairs // nrec, return_inverse=True)
-        u_gid, ngroups = _record_set_groups(pairs, pe_c.reshape(-1),
-                                            len(used), nrec)
+        u_gid, ngroups = _record_set_groups(pairs, pe_c.reshape(-1), len(used),
+                                            nrec)
         e_gid = np.full(len(cuts), -1, dtype=np.int64)
         e_gid[used] = u_gid
         e_len = (cuts[1:] - cuts[:-1])
@@ -972,8 +972,8 @@ class ChannelGraph:
         u_first = e_first[used]
         order = np.lexsort((u_first, u_gid))
         o_len = e_len[used[order]]
-        gsize = np.bincount(u_gid, weights=e_len[used],
-                            minlength=ngroups).astype(np.int64)
+        gsize = np.bincount(
+            u_gid, weights=e_len[used], minlength=ngroups).astype(np.int64)
         csum = np.cumsum(o_len) - o_len
         gstart = np.cumsum(gsize) - gsize
         e_rank = np.zeros(len(cuts), dtype=np.int64)
@@ -992,8 +992,7 @@ class ChannelGraph:
         pos_p, len_p = p_pos[porder], p_len[porder]
         rank_p = e_rank[p_e[porder]]
         npieces = len(porder)
-        cut = np.flatnonzero((g_p[1:] != g_p[:-1])
-                             | (r_p[1:] != r_p[:-1])) + 1
+        cut = np.flatnonzero((g_p[1:] != g_p[:-1]) | (r_p[1:] != r_p[:-1])) + 1
         seg_a = np.concatenate(([0], cut))
         seg_b = np.append(cut, npieces)
         seg_start = pos_p[seg_a]

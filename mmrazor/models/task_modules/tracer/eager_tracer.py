@@ -41,6 +41,7 @@ import builtins
 import functools
 import inspect
 import operator
+import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
@@ -64,9 +65,9 @@ class _Abort(BaseException):
 _TAG = '_mmrazor_eager_trace'
 # tensor methods that turn values into Python data (data-dependent
 # control flow when applied to a traced tensor)
-_CONVERSIONS = frozenset(('__bool__', '__float__', '__int__', '__index__',
-                          '__complex__', 'item', 'tolist', 'numpy',
-                          '__array__', '__iter__', '__contains__'))
+_CONVERSIONS = frozenset(
+    ('__bool__', '__float__', '__int__', '__index__', '__complex__', 'item',
+     'tolist', 'numpy', '__array__', '__iter__', '__contains__'))
 # tensor methods passed through without a node
 _PASSTHROUGH = frozenset(
     ('__len__', '__repr__', '__format__', '__hash__', '__reduce_ex__',
@@ -107,10 +108,11 @@ def _conv_empty(conv: nn.Module, args: tuple) -> Optional[Tensor]:
         spatial = list(x.shape[-nd:])
     else:
         pad = (0, ) * nd if conv.padding == 'valid' else conv.padding
-        spatial = [(size + 2 * p - d * (k - 1) - 1) // s + 1
-                   for size, p, d, k, s in zip(x.shape[-nd:], pad,
-                                               conv.dilation,
-                                               conv.kernel_size, conv.stride)]
+        spatial = [
+            (size + 2 * p - d * (k - 1) - 1) // s + 1
+            for size, p, d, k, s in zip(x.shape[-nd:], pad, conv.dilation,
+                                        conv.kernel_size, conv.stride)
+        ]
     if min(spatial) <= 0:
         return None
     dtype = x.dtype if x.is_floating_point() else conv.weight.dtype
@@ -309,8 +311,9 @@ def _leaf_class(cls: type) -> bool:
     from mmrazor.models.architectures.dynamic_ops import DynamicMixin
     if issubclass(cls, DynamicMixin) and not issubclass(cls, nn.Sequential):
         return True
-    if issubclass(cls, (nn.Conv2d, nn.Linear, _BatchNorm, nn.LayerNorm,
-                        nn.GroupNorm)):
+    if issubclass(
+            cls,
+        (nn.Conv2d, nn.Linear, _BatchNorm, nn.LayerNorm, nn.GroupNorm)):
         return True
     if cls.__name__ == 'Scale':
         return True
@@ -415,20 +418,21 @@ class EagerTracer:
     def __init__(self,
                  leaf_modules: Any = (),
                  shape_only_convs: bool = True) -> None:
-        self.leaf_names = frozenset(x for x in leaf_modules
-                                    if isinstance(x, str))
+        self.leaf_names = frozenset(
+            x for x in leaf_modules if isinstance(x, str))
         self.leaf_classes = tuple(
             x for x in leaf_modules if isinstance(x, type))
         self.shape_only_convs = shape_only_convs
         self.active = False
 
     # ---------------------------------------------------------------- api
-    def trace(self,
-              root: nn.Module,
-              inputs: Any,
-              prefix: str = '',
-              named_modules: Optional[List[Tuple[str, nn.Module]]] = None
-              ) -> Tuple[ModuleGraph, Any]:
+    def trace(
+        self,
+        root: nn.Module,
+        inputs: Any,
+        prefix: str = '',
+        named_modules: Optional[List[Tuple[str, nn.Module]]] = None
+    ) -> Tuple[ModuleGraph, Any]:
         """Run ``root.forward(inputs)`` once and record its op graph.
 
         Args:
@@ -458,12 +462,13 @@ class EagerTracer:
         self.consts: Dict[int, Tuple[Tensor, Optional[ModuleNode]]] = {}
         self.attr_names: Optional[Dict[int, Tuple[str, bool]]] = None
         self.num_constants = 0
-        self.tagged: List[Tensor] = []
+        self.tagged: List[weakref.ref] = []
         self.error: Optional[str] = None
         named = list(root.named_modules()) if named_modules is None \
             else named_modules
         self.named = named
-        self.modules: Dict[int, Tuple[str, bool, bool]] = {}
+        # id -> (path, is leaf, shape-only stand-in of the leaf or None)
+        self.modules: Dict[int, Tuple[str, bool, Any]] = {}
         for path, mod in named[1:]:
             if id(mod) in self.modules:
                 continue
@@ -498,8 +503,8 @@ class EagerTracer:
                 raise EagerTraceError(
                     f'can not intercept the calls of {type(mod).__name__} '
                     f'({e})') from e
-            node = self._node('placeholder', in_name, (), {}, inputs,
-                              name=in_name)
+            node = self._node(
+                'placeholder', in_name, (), {}, inputs, name=in_name)
             self._tag(inputs, node)
             try:
                 with _Mode(self):
@@ -513,8 +518,10 @@ class EagerTracer:
             _ACTIVE.pop()
             for mod, cls in reversed(swapped):
                 _set_class(mod, cls)
-            for t in self.tagged:
-                t.__dict__.pop(_TAG, None)
+            for ref in self.tagged:
+                t = ref()
+                if t is not None:
+                    t.__dict__.pop(_TAG, None)
             self.tagged = []
             self.consts = {}
             self.named = []
@@ -539,7 +546,8 @@ class EagerTracer:
         if isinstance(value, Tensor):
             d = value.__dict__
             if _TAG not in d:
-                self.tagged.append(value)
+                # weakly: the trace must not keep every activation alive
+                self.tagged.append(weakref.ref(value))
             d[_TAG] = (self, node)
 
     def _node(self,
@@ -559,8 +567,8 @@ class EagerTracer:
             meta = _to_meta(value)
         node = ModuleNode(
             name, op, target, module,
-            self._module_path() if module_path is None else module_path,
-            margs, mkwargs, meta)
+            self._module_path() if module_path is None else module_path, margs,
+            mkwargs, meta)
         self.graph.add_node(node)
         for inp in inputs:
             node.add_prev(inp)

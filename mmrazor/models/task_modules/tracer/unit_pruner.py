@@ -76,9 +76,11 @@ def _shape_checked(dyn: type) -> type:
     functional op would (a mismatch runs the real op, which raises) and
     returns an uninitialised tensor of the output shape: the check
     compares shapes, and the compute is most of its time."""
-    from mmrazor.models.architectures.dynamic_ops import (
-        DynamicBatchNorm1d, DynamicBatchNorm2d, DynamicBatchNorm3d,
-        DynamicConv2d, DynamicLinear)
+    from mmrazor.models.architectures.dynamic_ops import (DynamicBatchNorm1d,
+                                                          DynamicBatchNorm2d,
+                                                          DynamicBatchNorm3d,
+                                                          DynamicConv2d,
+                                                          DynamicLinear)
     if dyn is DynamicConv2d:
 
         def _conv(self, x, weight, bias, groups):

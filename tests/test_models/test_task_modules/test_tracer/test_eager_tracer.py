@@ -98,12 +98,16 @@ MODELS = {
         dict(type='mmpretrain.MobileNetV2', widen_factor=0.25), 1280),
     # torchvision's (mmpretrain's asserts on a size: FX can not trace it)
     'shufflenet_v2':
-    lambda: __import__('torchvision').models.shufflenet_v2_x0_5(
-        num_classes=10),
-    'shuffle_cat': ShuffleCat,
-    'shuffle_cat_literal': lambda: ShuffleCat(literal=True),
-    'flatten_head': FlattenHead,
-    'tiny_vit': TinyViT,
+    lambda: __import__('torchvision').models.shufflenet_v2_x0_5(num_classes=10
+                                                                ),
+    'shuffle_cat':
+    ShuffleCat,
+    'shuffle_cat_literal':
+    lambda: ShuffleCat(literal=True),
+    'flatten_head':
+    FlattenHead,
+    'tiny_vit':
+    TinyViT,
 }
 SHAPES = {
     'flatten_head': (1, 3, 6, 6),
@@ -151,8 +155,8 @@ def test_size_derived_view_arguments_stay_nodes():
         ShuffleCat(literal=True).eval())
     assert any('interleaves' in u['reason']
                for u in literal.report.unsupported)
-    derived = ChannelAnalyzer(demo_input=(1, 3, 6, 6)).analyze(
-        ShuffleCat().eval())
+    derived = ChannelAnalyzer(demo_input=(1, 3, 6,
+                                          6)).analyze(ShuffleCat().eval())
     assert derived.report.unsupported == []
     assert len(derived) > len(literal)
 
@@ -199,9 +203,10 @@ def test_fallback_to_fx_is_reported():
     # FX-only options take the FX path, and say so
     wrapped = ChannelAnalyzer(
         demo_input=(1, 3, 6, 6),
-        autowrap_functions=['torch.nn.functional.relu']).analyze(
-            ShuffleCat().eval() if False else FlattenHead().eval()
-            if False else WithOwnCall().eval())
+        autowrap_functions=[
+            'torch.nn.functional.relu'
+        ]).analyze(ShuffleCat().eval() if False else FlattenHead().eval(
+        ) if False else WithOwnCall().eval())
     assert any('autowrap_functions' in n for n in wrapped.report.notes)
 
 
@@ -256,8 +261,7 @@ def test_eager_traces_what_fx_can_not():
     at a computed position: FX stops at the assert; the eager trace
     analyses it, keeping the channels of the computed splits."""
     model = _mmpretrain(
-        dict(type='mmpretrain.ShuffleNetV2', widen_factor=0.5),
-        1024).eval()
+        dict(type='mmpretrain.ShuffleNetV2', widen_factor=0.5), 1024).eval()
     with pytest.raises(UntraceableModelError, match='assert'):
         ChannelAnalyzer(
             demo_input=(1, 3, 32, 32), symbolic_trace=True).analyze(model)
@@ -269,6 +273,8 @@ def test_eager_traces_what_fx_can_not():
     # the stem, every block's inner branch conv and the last conv stay
     # prunable
     assert len(result) == 18
-    assert {'backbone.conv1.conv_(0, 24)_24',
-            'backbone.layers.1.7.branch2.0.conv_(0, 48)_48',
-            'backbone.layers.3.conv_(0, 1024)_1024'} <= set(result)
+    assert {
+        'backbone.conv1.conv_(0, 24)_24',
+        'backbone.layers.1.7.branch2.0.conv_(0, 48)_48',
+        'backbone.layers.3.conv_(0, 1024)_1024'
+    } <= set(result)

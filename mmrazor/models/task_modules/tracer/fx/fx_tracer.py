@@ -347,15 +347,14 @@ def _conv_zeros(conv: nn.Module, args: tuple) -> Optional[torch.Tensor]:
                              conv.stride, conv.padding, conv.dilation, dtype)
 
 
-def conv_output_zeros(
-        x: torch.Tensor,
-        out_channels: int,
-        kernel_size: tuple,
-        stride: tuple,
-        padding: Union[tuple, str],
-        dilation: tuple,
-        dtype: Optional[torch.dtype] = None,
-        uninitialized: bool = False) -> Optional[torch.Tensor]:
+def conv_output_zeros(x: torch.Tensor,
+                      out_channels: int,
+                      kernel_size: tuple,
+                      stride: tuple,
+                      padding: Union[tuple, str],
+                      dilation: tuple,
+                      dtype: Optional[torch.dtype] = None,
+                      uninitialized: bool = False) -> Optional[torch.Tensor]:
     """Zeros shaped like the output of a zero-padded convolution of ``x``
     (its channel dim and the ``len(kernel_size)`` dims after it), or None
     when that output would be empty.
