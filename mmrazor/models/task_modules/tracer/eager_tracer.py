@@ -463,6 +463,7 @@ class EagerTracer:
         self.attr_names: Optional[Dict[int, Tuple[str, bool]]] = None
         self.num_constants = 0
         self.tagged: List[weakref.ref] = []
+        self.metas: Dict[tuple, Tensor] = {}
         self.error: Optional[str] = None
         named = list(root.named_modules()) if named_modules is None \
             else named_modules
@@ -524,6 +525,7 @@ class EagerTracer:
                     t.__dict__.pop(_TAG, None)
             self.tagged = []
             self.consts = {}
+            self.metas = {}
             self.named = []
         if self.error is not None:
             raise EagerTraceError(self.error)
@@ -564,7 +566,14 @@ class EagerTracer:
         mkwargs = self._map(kwargs, inputs) if kwargs else {}
         name = self.names.create_name(name or _target_to_str(target), None)
         with torch._C.DisableTorchFunction():
-            meta = _to_meta(value)
+            if isinstance(value, Tensor):
+                # one meta tensor per shape and dtype (values are only read)
+                key = (value.shape, value.dtype)
+                meta = self.metas.get(key)
+                if meta is None:
+                    meta = self.metas[key] = _to_meta(value)
+            else:
+                meta = _to_meta(value)
         node = ModuleNode(
             name, op, target, module,
             self._module_path() if module_path is None else module_path, margs,
@@ -710,15 +719,18 @@ class EagerTracer:
         finally:
             self.leaf_depth -= 1
         p = self.prefix
-        node = self._node(
-            'call_module',
-            path,
-            args,
-            kwargs,
-            out,
-            module=mod,
-            module_path=path[len(p):] if p and path.startswith(p) else path)
-        self._tag_outputs(out, node)
+        with torch._C.DisableTorchFunction():
+            # (called from the model's code: the mode is active here)
+            node = self._node(
+                'call_module',
+                path,
+                args,
+                kwargs,
+                out,
+                module=mod,
+                module_path=path[len(p):]
+                if p and path.startswith(p) else path)
+            self._tag_outputs(out, node)
         return out
 
     def _function(self, func: Any, args: tuple, kwargs: dict) -> Any:
