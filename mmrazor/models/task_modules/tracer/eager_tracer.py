@@ -50,7 +50,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.overrides import TorchFunctionMode
 
 from mmrazor.structures.graph.module_graph import ModuleGraph, ModuleNode
-from .fx.fx_tracer import _PLAIN_CONVS, _to_meta
+from .fx.fx_tracer import _PLAIN_CONVS, _conv_zeros, _to_meta
 
 
 class EagerTraceError(RuntimeError):
@@ -92,34 +92,6 @@ _INT_OPS = {
 }
 
 
-def _conv_empty(conv: nn.Module, args: tuple) -> Optional[Tensor]:
-    """An uninitialised tensor of the output shape of a plain convolution
-    on ``args`` (see ``fx_tracer._conv_zeros``; the values are not needed:
-    Python control flow on traced values stops the trace)."""
-    if len(args) != 1 or not isinstance(args[0], Tensor) or \
-            conv.padding_mode != 'zeros':
-        return None
-    x = args[0]
-    nd = len(conv.kernel_size)
-    if x.dim() not in (nd + 1, nd + 2) or \
-            x.shape[-nd - 1] != conv.in_channels:
-        return None
-    if conv.padding == 'same':
-        spatial = list(x.shape[-nd:])
-    else:
-        pad = (0, ) * nd if conv.padding == 'valid' else conv.padding
-        spatial = [
-            (size + 2 * p - d * (k - 1) - 1) // s + 1
-            for size, p, d, k, s in zip(x.shape[-nd:], pad, conv.dilation,
-                                        conv.kernel_size, conv.stride)
-        ]
-    if min(spatial) <= 0:
-        return None
-    dtype = x.dtype if x.is_floating_point() else conv.weight.dtype
-    return x.new_empty((*x.shape[:-nd - 1], conv.out_channels, *spatial),
-                       dtype=dtype)
-
-
 def _bn_zeros(ndims: tuple):
     """Zeros of the output shape of a plain batch norm in eval mode (its
     output has the input's shape), or None when the real op should run."""
@@ -145,20 +117,20 @@ _PLAIN_BNS = {
 }
 
 
-def _linear_empty(fc: nn.Module, args: tuple) -> Optional[Tensor]:
-    """An uninitialised tensor of the output shape of a plain Linear."""
+def _linear_zeros(fc: nn.Module, args: tuple) -> Optional[Tensor]:
+    """Zeros of the output shape of a plain Linear (None: run it)."""
     if len(args) != 1 or not isinstance(args[0], Tensor):
         return None
     x = args[0]
     if x.dim() < 1 or x.shape[-1] != fc.in_features:
         return None
     dtype = x.dtype if x.is_floating_point() else fc.weight.dtype
-    return x.new_empty((*x.shape[:-1], fc.out_features), dtype=dtype)
+    return x.new_zeros((*x.shape[:-1], fc.out_features), dtype=dtype)
 
 
 _SHAPE_ONLY = dict(_PLAIN_BNS)
-_SHAPE_ONLY.update({c: _conv_empty for c in _PLAIN_CONVS})
-_SHAPE_ONLY[nn.Linear] = _linear_empty
+_SHAPE_ONLY.update({c: _conv_zeros for c in _PLAIN_CONVS})
+_SHAPE_ONLY[nn.Linear] = _linear_zeros
 
 
 def _elementwise(act: nn.Module, args: tuple) -> Optional[Tensor]:

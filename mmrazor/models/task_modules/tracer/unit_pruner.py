@@ -74,8 +74,9 @@ def _shape_checked(dyn: type) -> type:
     plain dynamic batch norms a subclass (same name) that slices the
     parameters by the masks as the real op does, checks the shapes as the
     functional op would (a mismatch runs the real op, which raises) and
-    returns an uninitialised tensor of the output shape: the check
-    compares shapes, and the compute is most of its time."""
+    returns zeros of the output shape (a batch norm: its input, viewed as
+    a new tensor): the check compares shapes, and the compute is most of
+    its time."""
     from mmrazor.models.architectures.dynamic_ops import (DynamicBatchNorm1d,
                                                           DynamicBatchNorm2d,
                                                           DynamicBatchNorm3d,
@@ -89,16 +90,11 @@ def _shape_checked(dyn: type) -> type:
                     x.shape[-3] == weight.shape[1] * groups and \
                     out % groups == 0 and \
                     (bias is None or bias.shape == (out, )):
-                empty = conv_output_zeros(
-                    x,
-                    out,
-                    self.kernel_size,
-                    self.stride,
-                    self.padding,
-                    self.dilation,
-                    uninitialized=True)
-                if empty is not None:
-                    return empty
+                zeros = conv_output_zeros(x, out, self.kernel_size,
+                                          self.stride, self.padding,
+                                          self.dilation)
+                if zeros is not None:
+                    return zeros
             return dyn._conv(self, x, weight, bias, groups)  # raises
 
         attrs = {'_conv': _conv}
@@ -109,7 +105,7 @@ def _shape_checked(dyn: type) -> type:
             out = weight.shape[0]
             if x.dim() >= 1 and x.shape[-1] == weight.shape[1] and \
                     (bias is None or bias.shape == (out, )):
-                return x.new_empty((*x.shape[:-1], out))
+                return x.new_zeros((*x.shape[:-1], out))
             return F.linear(x, weight, bias)  # raises
 
         attrs = {'forward': forward}
@@ -163,10 +159,9 @@ class UnitPruner:
     masks of the units registered on it (ranges without a unit are kept).
     The same dynamic-op forward as a real pruning runs (with
     ``shape_only``, ``Conv2d``, ``Linear`` and batch norms check the
-    sliced shapes as the functional op does and give an uninitialised
-    tensor of the output shape instead of computing: the check compares
-    shapes). :meth:`restore` puts the original classes
-    back.
+    sliced shapes as the functional op does and give zeros of the output
+    shape instead of computing: the check compares shapes).
+    :meth:`restore` puts the original classes back.
 
     Args:
         model (nn.Module): The model (modified until :meth:`restore`).

@@ -347,14 +347,14 @@ def _conv_zeros(conv: nn.Module, args: tuple) -> Optional[torch.Tensor]:
                              conv.stride, conv.padding, conv.dilation, dtype)
 
 
-def conv_output_zeros(x: torch.Tensor,
-                      out_channels: int,
-                      kernel_size: tuple,
-                      stride: tuple,
-                      padding: Union[tuple, str],
-                      dilation: tuple,
-                      dtype: Optional[torch.dtype] = None,
-                      uninitialized: bool = False) -> Optional[torch.Tensor]:
+def conv_output_zeros(
+        x: torch.Tensor,
+        out_channels: int,
+        kernel_size: tuple,
+        stride: tuple,
+        padding: Union[tuple, str],
+        dilation: tuple,
+        dtype: Optional[torch.dtype] = None) -> Optional[torch.Tensor]:
     """Zeros shaped like the output of a zero-padded convolution of ``x``
     (its channel dim and the ``len(kernel_size)`` dims after it), or None
     when that output would be empty.
@@ -365,8 +365,6 @@ def conv_output_zeros(x: torch.Tensor,
         kernel_size, stride, dilation (tuple): Per spatial dim.
         padding (tuple | str): Per spatial dim, 'same' or 'valid'.
         dtype (torch.dtype, optional): Defaults to ``x.dtype``.
-        uninitialized (bool): An uninitialised tensor instead of zeros
-            (where only the shape is needed). Defaults to False.
 
     Returns:
         Tensor | None: The zeros.
@@ -380,10 +378,8 @@ def conv_output_zeros(x: torch.Tensor,
                    s in zip(x.shape[-nd:], pad, dilation, kernel_size, stride)]
     if min(spatial) <= 0:
         return None
-    shape = (*x.shape[:-nd - 1], out_channels, *spatial)
-    if uninitialized:
-        return x.new_empty(shape, dtype=dtype or x.dtype)
-    return x.new_zeros(shape, dtype=dtype or x.dtype)
+    return x.new_zeros((*x.shape[:-nd - 1], out_channels, *spatial),
+                       dtype=dtype or x.dtype)
 
 
 def _plain_codegen(graph: fx.Graph) -> bool:
