@@ -269,8 +269,9 @@ class ChannelAnalyzer:
         self._named = list(model.named_modules())
         modules = [m for _, m in self._named]
         flags = [m.training for m in modules]
-        for m in modules:
-            _set_training(m, False)
+        for m, flag in zip(modules, flags):
+            if flag:
+                _set_training(m, False)
         try:
             with torch.no_grad():
                 data = self.demo_input.get_data(model, training=False)
@@ -287,7 +288,8 @@ class ChannelAnalyzer:
                 units = self._check_units(model, data, units, report)
         finally:
             for m, flag in zip(modules, flags):
-                _set_training(m, flag)
+                if m.training is not flag:
+                    _set_training(m, flag)
             self._named = None
         result = AnalysisResult()
         for name, cfg in units.items():

@@ -248,6 +248,17 @@ def _set_class(obj: Any, cls: type) -> None:
     object.__setattr__(obj, '__class__', cls)
 
 
+def _no_hooks(mod: nn.Module) -> bool:
+    """Whether ``Module.__call__`` would just call ``forward``."""
+    from torch.nn.modules import module as m
+    return not (mod._backward_hooks or mod._backward_pre_hooks
+                or mod._forward_hooks or mod._forward_pre_hooks
+                or m._global_backward_pre_hooks or m._global_backward_hooks
+                or m._global_forward_hooks or m._global_forward_pre_hooks
+                or mod.__dict__.get('_compiled_call_impl') is not None
+                or torch._C._get_tracing_state())
+
+
 def _routed_call(mod: nn.Module, *args, **kwargs) -> Any:
     return _ACTIVE[-1]._call_module(mod, args, kwargs)
 
@@ -677,6 +688,9 @@ class EagerTracer:
         if not leaf:
             self.stack.append(path if n == 0 else f'{path}@{n}')
             try:
+                if _no_hooks(mod):
+                    # what Module.__call__ does without hooks
+                    return mod.forward(*args, **kwargs)
                 return orig(mod, *args, **kwargs)
             finally:
                 self.stack.pop()
