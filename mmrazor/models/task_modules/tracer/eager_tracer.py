@@ -451,8 +451,9 @@ class EagerTracer:
         named = list(root.named_modules()) if named_modules is None \
             else named_modules
         self.named = named
-        # id -> (path, is leaf, shape-only stand-in of the leaf or None)
-        self.modules: Dict[int, Tuple[str, bool, Any]] = {}
+        # id -> (path, is leaf, shape-only stand-in of the leaf or None,
+        # path without the prefix)
+        self.modules: Dict[int, Tuple[str, bool, Any, str]] = {}
         for path, mod in named[1:]:
             if id(mod) in self.modules:
                 continue
@@ -467,7 +468,9 @@ class EagerTracer:
             shape_only = None
             if self.shape_only_convs:
                 shape_only = _SHAPE_ONLY.get(cls)
-            self.modules[id(mod)] = (path, leaf, shape_only)
+            short = path[len(prefix):] if prefix and \
+                path.startswith(prefix) else path
+            self.modules[id(mod)] = (path, leaf, shape_only, short)
         forward = type(root).forward
         params = list(inspect.signature(forward).parameters)
         in_name = params[1] if len(params) > 1 else 'input'
@@ -520,12 +523,9 @@ class EagerTracer:
             self.error = reason
         raise _Abort(reason)
 
-    def _module_path(self) -> str:
-        if not self.stack:
-            return ''
-        path = self.stack[-1]
-        p = self.prefix
-        return path[len(p):] if p and path.startswith(p) else path
+    def short_path(self) -> str:
+        """The (prefix-stripped) path of the innermost module running."""
+        return self.stack[-1] if self.stack else ''
 
     def _tag(self, value: Any, node: Optional[ModuleNode]) -> None:
         if isinstance(value, Tensor):
@@ -548,18 +548,19 @@ class EagerTracer:
         margs = self._map(args, inputs)
         mkwargs = self._map(kwargs, inputs) if kwargs else {}
         name = self.names.create_name(name or _target_to_str(target), None)
-        with torch._C.DisableTorchFunction():
-            if isinstance(value, Tensor):
-                # one meta tensor per shape and dtype (values are only read)
-                key = (value.shape, value.dtype)
-                meta = self.metas.get(key)
-                if meta is None:
-                    meta = self.metas[key] = _to_meta(value)
-            else:
-                meta = _to_meta(value)
+        # (the function mode is off here: popped while it handles a call,
+        # disabled around module calls)
+        if isinstance(value, Tensor):
+            # one meta tensor per shape and dtype (values are only read)
+            key = (value.shape, value.dtype)
+            meta = self.metas.get(key)
+            if meta is None:
+                meta = self.metas[key] = _to_meta(value)
+        else:
+            meta = _to_meta(value)
         node = ModuleNode(
             name, op, target, module,
-            self._module_path() if module_path is None else module_path, margs,
+            self.short_path() if module_path is None else module_path, margs,
             mkwargs, meta)
         self.graph.add_node(node)
         for inp in inputs:
@@ -658,7 +659,7 @@ class EagerTracer:
         with torch._C.DisableTorchFunction():
             meta = _to_meta(t)
         node = ModuleNode(name, 'get_attr', stripped, None,
-                          self._module_path(), (), {}, meta)
+                          self.short_path(), (), {}, meta)
         self.graph.add_node(node)
         self.consts[id(t)] = (t, node)
         return node
@@ -682,11 +683,11 @@ class EagerTracer:
         if info is None:
             self._abort(f'{type(mod).__name__} called in the forward is not '
                         'a submodule of the model')
-        path, leaf, shape_only = info
+        path, leaf, shape_only, short = info
         n = self.num_calls.get(path, 0)
         self.num_calls[path] = n + 1
         if not leaf:
-            self.stack.append(path if n == 0 else f'{path}@{n}')
+            self.stack.append(short if n == 0 else f'{short}@{n}')
             try:
                 if _no_hooks(mod):
                     # what Module.__call__ does without hooks
@@ -694,19 +695,17 @@ class EagerTracer:
                 return orig(mod, *args, **kwargs)
             finally:
                 self.stack.pop()
-        self.leaf_depth += 1
-        try:
-            with torch._C.DisableTorchFunction():
-                out = None
-                if shape_only is not None and not kwargs:
-                    out = shape_only(mod, args)
-                if out is None:
-                    out = orig(mod, *args, **kwargs)
-        finally:
-            self.leaf_depth -= 1
-        p = self.prefix
+        # (called from the model's code: the mode is active here)
         with torch._C.DisableTorchFunction():
-            # (called from the model's code: the mode is active here)
+            out = None
+            if shape_only is not None and not kwargs:
+                out = shape_only(mod, args)
+            if out is None:
+                self.leaf_depth += 1
+                try:
+                    out = orig(mod, *args, **kwargs)
+                finally:
+                    self.leaf_depth -= 1
             node = self._node(
                 'call_module',
                 path,
@@ -714,8 +713,7 @@ class EagerTracer:
                 kwargs,
                 out,
                 module=mod,
-                module_path=path[len(p):]
-                if p and path.startswith(p) else path)
+                module_path=short)
             self._tag_outputs(out, node)
         return out
 
