@@ -1071,6 +1071,23 @@ class ChannelGraph:
         return out
 
 
+_WEIGHTS = np.empty(0, dtype=np.uint64)
+
+
+def _record_weights(nrec: int) -> np.ndarray:
+    """``nrec`` fixed random 64-bit weights (drawn once, grown as
+    needed)."""
+    global _WEIGHTS
+    if len(_WEIGHTS) < nrec:
+        _WEIGHTS = np.random.default_rng(0).integers(
+            0,
+            2**64 - 1,
+            max(nrec, 2 * len(_WEIGHTS), 1024),
+            dtype=np.uint64,
+            endpoint=True)
+    return _WEIGHTS[:nrec]
+
+
 def _record_set_groups(pairs: np.ndarray, comp: np.ndarray, ncomp: int,
                        nrec: int) -> Tuple[np.ndarray, int]:
     """Group items by the set of records they appear in.
@@ -1087,8 +1104,7 @@ def _record_set_groups(pairs: np.ndarray, comp: np.ndarray, ncomp: int,
     rec = pairs % nrec
     cnt = np.bincount(comp, minlength=ncomp)
     # hash of the record set, verified exactly below
-    weights = np.random.default_rng(0).integers(
-        0, 2**64 - 1, nrec, dtype=np.uint64, endpoint=True)
+    weights = _record_weights(nrec)
     hashed = np.zeros(ncomp, dtype=np.uint64)
     np.add.at(hashed, comp, weights[rec])
     hashed ^= cnt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)

@@ -68,21 +68,44 @@ _TEMPLATE_STATE = {
 }
 
 
+def _kept(op: nn.Module, attr: str, num: int) -> int:
+    """The number of channels the mask of ``attr`` keeps."""
+    mask, k = op.get_mask_and_prefix(attr, num)
+    if mask is None:
+        return num
+    return k if k is not None else int(mask.sum())
+
+
 @functools.lru_cache(maxsize=None)
 def _shape_checked(dyn: type) -> type:
     """``dyn`` itself, or for ``DynamicConv2d``, ``DynamicLinear`` and the
-    plain dynamic batch norms a subclass (same name) that slices the
-    parameters by the masks as the real op does, checks the shapes as the
-    functional op would (a mismatch runs the real op, which raises) and
-    returns zeros of the output shape (a batch norm: its input, viewed as
-    a new tensor): the check compares shapes, and the compute is most of
-    its time."""
+    plain dynamic batch norms a subclass (same name) that checks the shapes
+    the masks give as the functional op would (a mismatch runs the real
+    op, which raises) and returns zeros of the output shape (a batch norm:
+    its input, viewed as a new tensor): the check compares shapes, and the
+    compute is most of its time. Grouped convs still slice their weights
+    (that validates the group structure of the masks); elsewhere every
+    sliced tensor has the kept count of its mask, so the count is enough.
+    """
     from mmrazor.models.architectures.dynamic_ops import (DynamicBatchNorm1d,
                                                           DynamicBatchNorm2d,
                                                           DynamicBatchNorm3d,
                                                           DynamicConv2d,
                                                           DynamicLinear)
     if dyn is DynamicConv2d:
+
+        def forward(self, x):
+            if self.groups == 1 and self.padding_mode == 'zeros' and \
+                    x.dim() in (3, 4):
+                k_in = _kept(self, 'in_channels', self.in_channels)
+                k_out = _kept(self, 'out_channels', self.out_channels)
+                if x.shape[-3] == k_in and k_out > 0:
+                    zeros = conv_output_zeros(x, k_out, self.kernel_size,
+                                              self.stride, self.padding,
+                                              self.dilation)
+                    if zeros is not None:
+                        return zeros
+            return dyn.forward(self, x)
 
         def _conv(self, x, weight, bias, groups):
             out = weight.shape[0]
@@ -97,7 +120,7 @@ def _shape_checked(dyn: type) -> type:
                     return zeros
             return dyn._conv(self, x, weight, bias, groups)  # raises
 
-        attrs = {'_conv': _conv}
+        attrs = {'forward': forward, '_conv': _conv}
     elif dyn is DynamicLinear:
 
         def forward(self, x):
@@ -112,12 +135,10 @@ def _shape_checked(dyn: type) -> type:
     elif dyn in (DynamicBatchNorm1d, DynamicBatchNorm2d, DynamicBatchNorm3d):
 
         def _dynamic_bn_forward(self, x):
-            if not self.training:
-                n = x.shape[1] if x.dim() > 1 else -1
-                params = self.get_dynamic_params()[:4]
-                if all(t is None or t.shape == (n, ) for t in params):
-                    # a new tensor of the input's shape (no copy)
-                    return x.view(x.shape)
+            if not self.training and x.dim() > 1 and x.shape[1] == _kept(
+                    self, 'num_features', self.num_features):
+                # a new tensor of the input's shape (no copy)
+                return x.view(x.shape)
             return dyn._dynamic_bn_forward(self, x)  # raises
 
         attrs = {'_dynamic_bn_forward': _dynamic_bn_forward}
