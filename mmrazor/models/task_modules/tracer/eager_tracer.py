@@ -706,16 +706,45 @@ class EagerTracer:
                     out = orig(mod, *args, **kwargs)
                 finally:
                     self.leaf_depth -= 1
-            node = self._node(
-                'call_module',
-                path,
-                args,
-                kwargs,
-                out,
-                module=mod,
-                module_path=short)
-            self._tag_outputs(out, node)
+            if len(args) == 1 and not kwargs and \
+                    type(out) is Tensor and isinstance(args[0], Tensor):
+                self._leaf_node(path, mod, short, args[0], out)
+            else:
+                node = self._node(
+                    'call_module',
+                    path,
+                    args,
+                    kwargs,
+                    out,
+                    module=mod,
+                    module_path=short)
+                self._tag_outputs(out, node)
         return out
+
+    def _leaf_node(self, path: str, mod: nn.Module, short: str, x: Tensor,
+                   out: Tensor) -> None:
+        """:meth:`_node` and :meth:`_tag_outputs` for the common leaf call
+        (one tensor in, one tensor out)."""
+        tag = x.__dict__.get(_TAG)
+        if tag is not None and tag[0] is self and tag[1] is not None:
+            inp = tag[1]
+        else:
+            inp = self._tensor_node(x)
+        name = self.names.create_name(_target_to_str(path), None)
+        key = (out.shape, out.dtype)
+        meta = self.metas.get(key)
+        if meta is None:
+            meta = self.metas[key] = _to_meta(out)
+        node = ModuleNode(name, 'call_module', path, mod, short, (inp, ), {},
+                          meta)
+        # a new, uniquely named node: no duplicate checks needed
+        self.graph.nodes[name] = node
+        node.prev_nodes.append(inp)
+        inp.next_nodes.append(node)
+        d = out.__dict__
+        if _TAG not in d:
+            self.tagged.append(weakref.ref(out))
+        d[_TAG] = (self, node)
 
     def _function(self, func: Any, args: tuple, kwargs: dict) -> Any:
         if self.leaf_depth or not self.active:
