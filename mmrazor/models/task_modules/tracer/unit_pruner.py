@@ -246,7 +246,8 @@ class UnitPruner:
                         if dyn is None and \
                                 not isinstance(module, DynamicChannelMixin):
                             continue  # not a channel op: nothing to mask
-                        total = module_channel_num(module, is_out)
+                        total = _channel_num(module, is_out,
+                                             module_channel_num)
                         start = ch.get('start', 0)
                         end = ch.get('end', total)
                         num = end - start
@@ -354,10 +355,43 @@ class UnitPruner:
                     holder.mask = torch.cat([leftmost(*p) for p in pieces])
 
 
+@functools.lru_cache(maxsize=None)
+def _plain_channel_attrs(cls: type) -> bool:
+    """Whether ``module_channel_num`` of a ``cls`` instance reads
+    ``num_features`` or ``in/out_channels`` from the instance dict (no
+    class-level attribute or property of those names, not a Linear or a
+    norm it treats specially)."""
+    return not issubclass(cls, (nn.Linear, nn.LayerNorm, nn.GroupNorm)) and \
+        not any(hasattr(cls, a)
+                for a in ('num_features', 'in_channels', 'out_channels'))
+
+
+def _channel_num(module: nn.Module, is_out: bool, slow) -> int:
+    """``module_channel_num(module, is_out)`` (``slow``), reading the
+    instance dict where that gives the same (no failing attribute
+    lookups through ``nn.Module.__getattr__``)."""
+    if _plain_channel_attrs(type(module)):
+        d = module.__dict__
+        if 'num_features' in d:
+            return d['num_features']
+        if 'out_channels' in d and 'in_channels' in d:
+            return d['out_channels'] if is_out else d['in_channels']
+    return slow(module, is_out)
+
+
 def _attr_name(op: object, is_out: bool) -> str:
     """The op-specific attribute the dynamic op reads the mask of."""
+    if isinstance(op, type):
+        return _class_attr_name(op, is_out)
     generic = 'out_channels' if is_out else 'in_channels'
     mappings = getattr(op, 'attr_mappings', None) or {}
+    return mappings.get(generic, generic)
+
+
+@functools.lru_cache(maxsize=None)
+def _class_attr_name(cls: type, is_out: bool) -> str:
+    generic = 'out_channels' if is_out else 'in_channels'
+    mappings = getattr(cls, 'attr_mappings', None) or {}
     return mappings.get(generic, generic)
 
 
