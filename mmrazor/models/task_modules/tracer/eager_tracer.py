@@ -355,6 +355,19 @@ _DUNDER_OPS = {
 }
 
 
+def _is_tensor_method(func: Any) -> bool:
+    """Whether ``func`` is a method of ``torch.Tensor`` (what
+    ``torch.overrides.is_tensor_method_or_property`` tells for the
+    functions a mode sees, without building torch's table of every
+    overridable function on the first call)."""
+    owner = getattr(func, '__objclass__', None)
+    if owner is not None:
+        return isinstance(owner, type) and issubclass(Tensor, owner) and \
+            owner is not object
+    return getattr(func, '__qualname__', '').startswith(
+        ('Tensor.', 'TensorBase.', '_TensorBase.'))
+
+
 @functools.lru_cache(maxsize=None)
 def _classify(func: Any) -> Tuple[str, Any]:
     """``(kind, target)`` of a torch function seen by the mode.
@@ -368,7 +381,7 @@ def _classify(func: Any) -> Tuple[str, Any]:
     if name == '__get__':
         owner = getattr(func, '__self__', None)
         return 'getattr', getattr(owner, '__name__', '')
-    if torch.overrides.is_tensor_method_or_property(func):
+    if _is_tensor_method(func):
         if name in _DUNDER_OPS:
             return 'call_function', _DUNDER_OPS[name]
         if name in _REFLECTED:
