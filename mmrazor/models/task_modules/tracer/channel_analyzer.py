@@ -180,8 +180,10 @@ def _structure(out: Any) -> Any:
 class ChannelAnalyzer:
     """Finds the channel units of a model for pruning.
 
-    It traces the model (torch.fx by default), propagates channel
-    dependencies through every op (residual adds, concat, split/chunk,
+    It records the op graph of the model (by default with one eager
+    forward, :class:`EagerTracer`; with a torch.fx symbolic trace where
+    that can not represent the model, noted in the report), propagates
+    channel dependencies through every op (residual adds, concat, split/chunk,
     depthwise and group convs (whole groups), shared modules, flatten into
     Linear, ...) and emits one unit config per group of channels that must
     be pruned together. Ops whose channel behaviour is unknown make the

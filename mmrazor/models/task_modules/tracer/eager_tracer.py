@@ -671,8 +671,8 @@ class EagerTracer:
         name = self.names.create_name(_target_to_str(target), None)
         with torch._C.DisableTorchFunction():
             meta = _to_meta(t)
-        node = ModuleNode(name, 'get_attr', stripped, None,
-                          self.short_path(), (), {}, meta)
+        node = ModuleNode(name, 'get_attr', stripped, None, self.short_path(),
+                          (), {}, meta)
         self.graph.add_node(node)
         self.consts[id(t)] = (t, node)
         return node
