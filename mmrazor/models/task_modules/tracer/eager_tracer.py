@@ -14,8 +14,10 @@ recording run is needed:
   :mod:`.fx.instance_patching`): leaf modules (the same ones as
   :class:`~.fx.FxTracer`: conv, linear, norms, ``torch.nn`` modules,
   dynamic ops, ``leaf_modules``) become ``call_module`` nodes; plain
-  convolutions only produce zeros of their output shape (their values are
-  not needed);
+  convolutions and linears only produce zeros of their output shape, eval
+  batch norms and elementwise activations a tensor of their input's shape
+  (the values are not needed: Python control flow on them stops the
+  trace, see below);
 * torch functions and tensor methods between them go through a
   ``TorchFunctionMode`` and become ``call_function``/``call_method``
   nodes named as FX names them;
@@ -29,8 +31,9 @@ raise :class:`EagerTraceError` (the analyzer then traces with torch.fx
 and says so in its report): Python control flow on tensor values (a
 ``bool``/``item`` of a traced tensor: FX refuses those too), a tensor of
 unknown origin (e.g. made by an extension op that bypasses torch's
-function overrides), a module that is not a submodule of the model, and
-module classes with their own ``__call__`` or ``__slots__``.
+function overrides) and module classes with their own ``__call__`` or
+``__slots__``. Modules called but not registered under the model (made
+in ``forward``) are traced through, as ops.
 
 Differences to the FX graph that do not change the channel analysis:
 operators show up as the tensor methods they dispatch to (``x + y`` is
