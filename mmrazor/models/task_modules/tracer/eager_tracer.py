@@ -284,7 +284,17 @@ def _intercepting_class(cls: type) -> type:
 
 def is_leaf_module(m: nn.Module, path: str, leaf_names: frozenset,
                    leaf_classes: tuple) -> bool:
-    """The leaf rule of :class:`~.fx.FxTracer` (``m`` of its own class)."""
+    """The leaf rule of :class:`~.fx.FxTracer`.
+
+    Args:
+        m (nn.Module): The module (of its own class, not swapped).
+        path (str): Its path under the traced root.
+        leaf_names (frozenset): Paths and class names made leaves.
+        leaf_classes (tuple): Classes made leaves.
+
+    Returns:
+        bool: Whether a call of ``m`` is one ``call_module`` node.
+    """
     cls = type(m)
     if path in leaf_names or cls.__name__ in leaf_names or \
             (leaf_classes and isinstance(m, leaf_classes)):
