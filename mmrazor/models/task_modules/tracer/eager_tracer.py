@@ -518,7 +518,7 @@ class EagerTracer:
                     f'({e})') from e
             node = self._node(
                 'placeholder', in_name, (), {}, inputs, name=in_name)
-            self._tag(inputs, node)
+            self._tag_outputs(inputs, node)  # a tensor, or getitem nodes
             try:
                 with _Mode(self):
                     out = forward(root, inputs)

@@ -278,3 +278,27 @@ def test_eager_traces_what_fx_can_not():
         'backbone.layers.1.7.branch2.0.conv_(0, 48)_48',
         'backbone.layers.3.conv_(0, 1024)_1024'
     } <= set(result)
+
+
+class TwoInputs(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Conv2d(3, 4, 1)
+
+    def forward(self, xs):
+        return self.a(xs[0]) + self.b(xs[1])
+
+
+def test_list_input_items_are_getitem_nodes():
+    graph, out = EagerTracer().trace(
+        TwoInputs(), [torch.rand(1, 3, 4, 4),
+                      torch.rand(1, 3, 4, 4)])
+    assert out.shape == (1, 4, 4, 4)
+    ops = [(n.name, n.op) for n in graph]
+    assert ops[:3] == [('xs', 'placeholder'), ('getitem', 'call_function'),
+                       ('getitem_1', 'call_function')]
+    add = graph.nodes['add']
+    assert [a.name for a in add.args] == ['a', 'b']
+    assert [p.name for p in graph.nodes['a'].prev_nodes] == ['getitem']
