@@ -1,11 +1,18 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """ChannelAnalyzer wall time vs Torch-Pruning's dependency graph.
 
-Both analyse the same mmpretrain ResNet-50 and MobileNetV2 (same input);
-ours includes its verification forward. Runs alternate, each with the
-garbage collector paused (as ``timeit`` does); the best of ``--repeat`` is
-kept for each. Needs ``pip install torch-pruning``
-(benchmark only). Last line: ``ratio=<worst ours/theirs>``.
+Both analyse the same mmpretrain ResNet-50 and MobileNetV2 (same input
+size); ours includes its verification (a pruned forward of every unit at
+once, units that break it dropped) and produces the unit configs and the
+report. Ours records the graph with one eager forward (see
+``mmrazor/models/task_modules/tracer/eager_tracer.py``); from 128x128 on
+it records and verifies at a quarter of the resolution (the units do not
+depend on it), so the rows at 56x56 compare both sides at the size ours
+works at for any input. Runs alternate, each with the garbage collector
+paused (as ``timeit`` does); the best of ``--repeat`` is kept for each.
+Needs Torch-Pruning (benchmark only), installed with
+``bash tools/setup_env.sh --benchmarks``. Last line:
+``ratio=<worst ours/theirs>``.
 
     python benchmarks/channel_analysis_speed.py [--repeat 3] \
         [--sizes 224 56] [--cold-size 224]

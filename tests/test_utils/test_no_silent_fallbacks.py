@@ -37,10 +37,12 @@ class DataDependentFullSize(DataDependent):
 
 def test_channel_analyzer_reports_shape_recording_fallback():
     from mmrazor.models.task_modules import ChannelAnalyzer
+    # the torch.fx path: symbolic trace, then shape recording runs
     analyzer = ChannelAnalyzer(
         demo_input=dict(
             type='DefaultDemoInput', input_shape=(1, 3, 128, 128)),
-        tracer_type='FxTracer')
+        tracer_type='FxTracer',
+        symbolic_trace=True)
     analyzer.analyze(DataDependentFullSize())
     notes = ' '.join(analyzer.report.notes)
     assert 'shape recording at the reduced input' in notes
@@ -48,6 +50,15 @@ def test_channel_analyzer_reports_shape_recording_fallback():
     assert 'recorded with a real forward' in notes
     assert 'shape recording on fake tensors failed' in \
         analyzer.report.format()
+    # the default eager trace records while it runs (no fake tensors)
+    analyzer = ChannelAnalyzer(
+        demo_input=dict(
+            type='DefaultDemoInput', input_shape=(1, 3, 128, 128)))
+    units = analyzer.analyze(DataDependentFullSize())
+    notes = ' '.join(analyzer.report.notes)
+    assert 'shape recording at the reduced input' in notes
+    assert 'recorded at the full input size' in notes
+    assert 'conv2_(0, 4)_4' in units
 
 
 def test_dynamic_norm_counter_warns_when_the_mask_fails():

@@ -539,6 +539,14 @@ class ChannelGraph:
                 in_dim += 1
             elif isinstance(item, slice):
                 if in_dim == x.dim:
+                    if any(
+                            isinstance(v, ModuleNode)
+                            for v in (item.start, item.stop, item.step)):
+                        # e.g. x[:, :x.shape[1] // 2]: where it cuts the
+                        # pruned tensor is not known
+                        return self._unknown(
+                            node, 'slicing the channel dim at a computed '
+                            'position')
                     if item.indices(x.shape[x.dim]) != (0, x.shape[x.dim], 1):
                         return self._unknown(node, 'slicing the channel dim')
                     new_dim = out_dim
@@ -895,6 +903,13 @@ class ChannelGraph:
         its channels are contiguous and in the same order, a Conv/Linear
         produces them, an op consumes them and nothing marked them.
 
+        The records are handled as runs of consecutive component labels
+        (a conv's output channels, tied by a residual add, are one run in
+        every record that holds them), cut at every run boundary into
+        elementary label intervals: all labels of an interval are in the
+        same records, so the grouping, ordering and contiguity checks
+        work on intervals instead of channels.
+
         Returns:
             tuple: ``(units, rejected)``. ``units`` maps unit names to
             ``{'init_args': {'num_channels'}, 'channels': {...}}`` for the
@@ -904,79 +919,115 @@ class ChannelGraph:
         units: Dict[str, Dict] = OrderedDict()
         rejected: List[Dict] = []
         keys = list(self.records.keys())
-        lens = np.array([len(self.records[k]) for k in keys], dtype=np.int64)
+        arrays = [self.records[k] for k in keys]
+        lens = np.fromiter((len(a) for a in arrays),
+                           dtype=np.int64,
+                           count=len(arrays))
         if not keys or not lens.sum():
             return units, rejected
         nrec = len(keys)
         comp = self.space.resolve()
-        # one entry per (record, position), in record then position order
-        ids = np.concatenate([self.records[k] for k in keys])
-        num = len(ids)
-        rec = np.repeat(np.arange(nrec, dtype=np.int64), lens)
-        pos = np.arange(
-            num, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
-        # compact component index of every entry (linear, no sorting)
-        lab = comp[ids]
-        present = np.zeros(len(comp), dtype=bool)
-        present[lab] = True
-        labels = np.flatnonzero(present)
-        inv = (np.cumsum(present) - 1)[lab]
-        ncomp = len(labels)
-        first = np.full(ncomp, num, dtype=np.int64)
-        np.minimum.at(first, inv, np.arange(num, dtype=np.int64))
-        gid, ngroups = _signature_groups(inv, rec, ncomp, nrec)
-        gsize = np.bincount(gid, minlength=ngroups)
-        # groups in order of their first entry; the components of a group
-        # are ordered by their first entry (in the group's first record)
+        lab = comp[np.concatenate(arrays)]
+        num = len(lab)
+        offs = np.zeros(nrec + 1, dtype=np.int64)
+        np.cumsum(lens, out=offs[1:])
+        # runs: stretches of one record whose labels step by one
+        brk = np.empty(num, dtype=bool)
+        brk[0] = True
+        np.not_equal(lab[1:] - lab[:-1], 1, out=brk[1:])
+        brk[offs[:-1][lens > 0]] = True
+        r_start = np.flatnonzero(brk)
+        r_len = np.diff(np.append(r_start, num))
+        r_lab = lab[r_start]
+        r_rec = np.searchsorted(offs, r_start, side='right') - 1
+        # elementary label intervals between all run boundaries
+        is_cut = np.zeros(len(comp) + 1, dtype=bool)
+        is_cut[r_lab] = True
+        is_cut[r_lab + r_len] = True
+        cuts = np.flatnonzero(is_cut)
+        c0 = np.searchsorted(cuts, r_lab)
+        cnt = np.searchsorted(cuts, r_lab + r_len) - c0
+        # pieces: a run cut at the interval boundaries (one interval each)
+        p_run = np.repeat(np.arange(len(r_start)), cnt)
+        p_e = c0[p_run] + np.arange(len(p_run)) - np.repeat(
+            np.cumsum(cnt) - cnt, cnt)
+        p_shift = cuts[p_e] - r_lab[p_run]
+        p_glob = r_start[p_run] + p_shift  # entry index of the piece start
+        p_rec = r_rec[p_run]
+        p_pos = p_glob - offs[p_rec]
+        p_len = cuts[p_e + 1] - cuts[p_e]
+        # the record set of every interval; intervals with the same set
+        # form a group
+        pairs = np.unique(p_e * nrec + p_rec)
+        used, pe_c = np.unique(pairs // nrec, return_inverse=True)
+        u_gid, ngroups = _record_set_groups(pairs, pe_c.reshape(-1), len(used),
+                                            nrec)
+        e_gid = np.full(len(cuts), -1, dtype=np.int64)
+        e_gid[used] = u_gid
+        e_len = (cuts[1:] - cuts[:-1])
+        # first entry of every interval; the components of a group are
+        # ordered by their first entry
+        e_first = np.full(len(cuts), num, dtype=np.int64)
+        np.minimum.at(e_first, p_e, p_glob)
+        u_first = e_first[used]
+        order = np.lexsort((u_first, u_gid))
+        o_len = e_len[used[order]]
+        gsize = np.bincount(
+            u_gid, weights=e_len[used], minlength=ngroups).astype(np.int64)
+        csum = np.cumsum(o_len) - o_len
+        gstart = np.cumsum(gsize) - gsize
+        e_rank = np.zeros(len(cuts), dtype=np.int64)
+        e_rank[used[order]] = csum - gstart[u_gid[order]]
         gfirst = np.full(ngroups, num, dtype=np.int64)
-        np.minimum.at(gfirst, gid, first)
-        is_first = np.zeros(num, dtype=bool)
-        is_first[first] = True
-        by_first = inv[is_first]
-        corder = by_first[_stable_argsort(gid[by_first], ngroups)]
-        rank = np.empty(ncomp, dtype=np.int64)
-        rank[corder] = np.arange(ncomp) - np.repeat(
-            np.cumsum(gsize) - gsize, gsize)
-        entry_gid = gid[inv]
-        eorder = _stable_argsort(entry_gid, ngroups)
-        ecount = np.bincount(entry_gid, minlength=ngroups)
-        estart = np.cumsum(ecount) - ecount
-        greasons = self._group_mark_reasons(comp, labels, gid, ngroups)
-        # segments: the entries of one group in one record (vectorised
-        # contiguity / order check)
-        r_e, p_e, o_e = rec[eorder], pos[eorder], rank[inv[eorder]]
-        g_e = entry_gid[eorder]
-        cut = np.flatnonzero((np.diff(r_e) != 0) | (np.diff(g_e) != 0)) + 1
+        np.minimum.at(gfirst, u_gid, u_first)
+        greasons = self._group_mark_reasons(comp, cuts, e_gid)
+        # segments: the pieces of one group in one record; a segment is
+        # fine when its pieces are contiguous, a multiple k of the group
+        # size wide, and position p holds the group's channel
+        # (p - start) // k (a piece of a step-one run: rank + t at
+        # p + t)
+        p_gid = e_gid[p_e]
+        porder = np.lexsort((p_pos, p_rec, p_gid))
+        g_p, r_p = p_gid[porder], p_rec[porder]
+        pos_p, len_p = p_pos[porder], p_len[porder]
+        rank_p = e_rank[p_e[porder]]
+        npieces = len(porder)
+        cut = np.flatnonzero((g_p[1:] != g_p[:-1]) | (r_p[1:] != r_p[:-1])) + 1
         seg_a = np.concatenate(([0], cut))
-        seg_b = np.concatenate((cut, [num]))
-        seg_start = p_e[seg_a]
-        seg_end = p_e[seg_b - 1] + 1
-        seg_n = gsize[g_e[seg_a]]
+        seg_b = np.append(cut, npieces)
+        seg_start = pos_p[seg_a]
+        seg_end = pos_p[seg_b - 1] + len_p[seg_b - 1]
         width = seg_end - seg_start
-        seg_ok = (width == seg_b - seg_a) & (width % seg_n == 0)
-        k_e = np.repeat(np.maximum(width // seg_n, 1), seg_b - seg_a)
-        good = o_e == (p_e - np.repeat(seg_start, seg_b - seg_a)) // k_e
+        seg_n = gsize[g_p[seg_a]]
+        seg_ok = (width == np.add.reduceat(len_p, seg_a)) & \
+            (width % seg_n == 0)
+        k_seg = np.maximum(width // seg_n, 1)
+        reps = seg_b - seg_a
+        q = pos_p - np.repeat(seg_start, reps)
+        k_p = np.repeat(k_seg, reps)
+        good = (rank_p == q // k_p) & ((len_p == 1) | (k_p == 1) |
+                                       ((len_p == 2) & ((q + 1) % k_p == 0)))
         seg_ok &= np.logical_and.reduceat(good, seg_a)
-        seg_rec = r_e[seg_a].tolist()
-        seg_start, seg_end = seg_start.tolist(), seg_end.tolist()
-        seg_ok = seg_ok.tolist()
-        # the segments of group g are seg_first[g] .. seg_first[g + 1]
-        seg_first = np.searchsorted(seg_a, estart).tolist() + [len(seg_a)]
+        gsize_l = gsize.tolist()
+        # per group: [(rec, start, end, ok)] in record order
+        segs: List[List[tuple]] = [[] for _ in range(ngroups)]
+        for g, r, start, end, ok in zip(g_p[seg_a].tolist(),
+                                        r_p[seg_a].tolist(),
+                                        seg_start.tolist(), seg_end.tolist(),
+                                        seg_ok.tolist()):
+            segs[g].append((r, start, end, ok))
         for g in np.argsort(gfirst, kind='stable').tolist():
-            n = int(gsize[g])
+            n = gsize_l[g]
             reasons: List[str] = []
             channels: Dict[str, List[Dict]] = dict(
                 input_related=[], output_related=[])
-            for si in range(seg_first[g], seg_first[g + 1]):
-                path, is_out = keys[seg_rec[si]]
-                if not seg_ok[si]:
+            for r, start, end, ok in segs[g]:
+                path, is_out = keys[r]
+                if not ok:
                     reasons.append(f'{path}: channels of the group are not '
                                    'contiguous / in the same order')
                 entry = dict(
-                    name=path,
-                    start=seg_start[si],
-                    end=seg_end[si],
-                    is_output_channel=is_out)
+                    name=path, start=start, end=end, is_output_channel=is_out)
                 channels['output_related'
                          if is_out else 'input_related'].append(entry)
             for reason in greasons.get(g, ()):
@@ -1003,15 +1054,16 @@ class ChannelGraph:
                 init_args=dict(num_channels=n), channels=channels)
         return units, rejected
 
-    def _group_mark_reasons(self, comp: np.ndarray, labels: np.ndarray,
-                            gid: np.ndarray,
-                            ngroups: int) -> Dict[int, List[str]]:
-        """The mark reasons of every group, in the order they were made."""
-        group_of = np.full(len(comp), -1, dtype=np.int64)
-        group_of[labels] = gid
+    def _group_mark_reasons(self, comp: np.ndarray, cuts: np.ndarray,
+                            e_gid: np.ndarray) -> Dict[int, List[str]]:
+        """The mark reasons of every group, in the order they were made
+        (``cuts``/``e_gid``: the elementary label intervals and their
+        groups, -1 for labels in no record)."""
         out: Dict[int, List[str]] = defaultdict(list)
         for ids, reason in self.space.marks:
-            touched = np.unique(group_of[comp[ids]])
+            e = np.searchsorted(cuts, comp[ids], side='right') - 1
+            e = e[(e >= 0) & (e < len(cuts) - 1)]
+            touched = np.unique(e_gid[e])
             for g in touched[touched >= 0].tolist():
                 lst = out[g]
                 if reason not in lst and len(lst) < 8:
@@ -1019,56 +1071,65 @@ class ChannelGraph:
         return out
 
 
-def _stable_argsort(values: np.ndarray, bound: int) -> np.ndarray:
-    """Stable argsort of small non-negative ints (radix sort when they fit
-    in 16 bits)."""
-    if bound < 2**15:
-        values = values.astype(np.int16)
-    return np.argsort(values, kind='stable')
+_WEIGHTS = np.empty(0, dtype=np.uint64)
 
 
-def _signature_groups(inv: np.ndarray, rec: np.ndarray, ncomp: int,
-                      nrec: int) -> Tuple[np.ndarray, int]:
-    """Group the components by the set of records they appear in.
+def _record_weights(nrec: int) -> np.ndarray:
+    """``nrec`` fixed random 64-bit weights (drawn once, grown as
+    needed)."""
+    global _WEIGHTS
+    if len(_WEIGHTS) < nrec:
+        _WEIGHTS = np.random.default_rng(0).integers(
+            0,
+            2**64 - 1,
+            max(nrec, 2 * len(_WEIGHTS), 1024),
+            dtype=np.uint64,
+            endpoint=True)
+    return _WEIGHTS[:nrec]
+
+
+def _record_set_groups(pairs: np.ndarray, comp: np.ndarray, ncomp: int,
+                       nrec: int) -> Tuple[np.ndarray, int]:
+    """Group items by the set of records they appear in.
 
     Args:
-        inv (np.ndarray): Component index of every entry.
-        rec (np.ndarray): Record index of every entry.
-        ncomp (int): Number of components.
+        pairs (np.ndarray): Sorted unique ``item * nrec + record`` keys.
+        comp (np.ndarray): Compact item index (0 .. ncomp-1) of each pair.
+        ncomp (int): Number of items.
         nrec (int): Number of records.
 
     Returns:
-        tuple: ``(gid, ngroups)``, the group of every component.
+        tuple: ``(gid, ngroups)``, the group of every item.
     """
-    key = inv * nrec + rec
-    if ncomp * nrec <= 2**26:
-        seen = np.zeros(ncomp * nrec, dtype=bool)
-        seen[key] = True
-        pairs = np.flatnonzero(seen)
-    else:
-        pairs = np.unique(key)
-        seen = None
-    pc, pr = pairs // nrec, pairs % nrec
-    cnt = np.bincount(pc, minlength=ncomp)
-    if seen is not None:
-        # hash of the record set; verified exactly below
-        weights = np.random.default_rng(0).integers(
-            0, 2**64 - 1, nrec, dtype=np.uint64, endpoint=True)
-        hashed = np.zeros(ncomp, dtype=np.uint64)
-        np.add.at(hashed, pc, weights[pr])
-        hashed ^= cnt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        _, rep, gid = np.unique(hashed, return_index=True, return_inverse=True)
-        gid = gid.reshape(-1)
-        rep_of = rep[gid]
-        if np.array_equal(cnt, cnt[rep_of]) and \
-                seen[rep_of[pc] * nrec + pr].all():
-            return gid, len(rep)
-    # exact grouping (large graphs, or a hash collision)
-    sig = np.full((ncomp, int(cnt.max())), -1, dtype=np.int64)
-    sig[pc, np.arange(len(pairs)) - (np.cumsum(cnt) - cnt)[pc]] = pr
-    _, gid = np.unique(sig, axis=0, return_inverse=True)
+    rec = pairs % nrec
+    cnt = np.bincount(comp, minlength=ncomp)
+    # hash of the record set, verified exactly below
+    weights = _record_weights(nrec)
+    hashed = np.zeros(ncomp, dtype=np.uint64)
+    np.add.at(hashed, comp, weights[rec])
+    hashed ^= cnt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    _, rep, gid = np.unique(hashed, return_index=True, return_inverse=True)
     gid = gid.reshape(-1)
-    return gid, int(gid.max()) + 1
+    rep_of = rep[gid]
+    if np.array_equal(cnt, cnt[rep_of]):
+        # every record of an item is a record of its representative
+        start = np.cumsum(cnt) - cnt
+        item_of = (pairs // nrec)
+        first_item = item_of[start]  # the (sorted) item key of each item
+        want = first_item[rep_of[comp]] * nrec + rec
+        found = np.searchsorted(pairs, want)
+        found = np.minimum(found, len(pairs) - 1)
+        if np.array_equal(pairs[found], want):
+            return gid, len(rep)
+    # exact grouping (a hash collision)
+    bounds = (np.cumsum(cnt) - cnt).tolist() + [len(pairs)]
+    rec_l = rec.tolist()
+    sig_gid: Dict[tuple, int] = {}
+    out = []
+    for i in range(ncomp):
+        sig = tuple(rec_l[bounds[i]:bounds[i + 1]])
+        out.append(sig_gid.setdefault(sig, len(sig_gid)))
+    return np.array(out, dtype=np.int64), len(sig_gid)
 
 
 def _size_at(shape: tuple, pos: int, nd: int) -> Optional[int]:

@@ -2,6 +2,7 @@
 from .backward_tracer import BackwardTracer, TracedOp
 from .channel_analyzer import (AnalysisResult, ChannelAnalysisReport,
                                ChannelAnalyzer)
+from .eager_tracer import EagerTraceError, EagerTracer
 from .fx import (CustomTracer, FxTracer, MMFxTracer, UntraceableModelError,
                  UntracedMethodRegistry, build_graphmodule,
                  custom_symbolic_trace, duplicate_reused_nodes)
@@ -15,5 +16,6 @@ __all__ = [
     'UntraceableModelError', 'UntracedMethodRegistry', 'build_graphmodule',
     'custom_symbolic_trace', 'duplicate_reused_nodes', 'Path',
     'PathConcatNode', 'PathConvNode', 'PathDepthWiseConvNode',
-    'PathLinearNode', 'PathList', 'PathNode', 'PathNormNode'
+    'PathLinearNode', 'PathList', 'PathNode', 'PathNormNode', 'EagerTracer',
+    'EagerTraceError'
 ]

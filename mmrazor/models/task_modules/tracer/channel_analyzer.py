@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Automatic channel-dependency analysis for pruning."""
 import copy
+import functools
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -142,6 +143,21 @@ def _wrap(model: nn.Module,
     return _Forward(model, None, 'plain'), data, notes
 
 
+def _set_training(m: nn.Module, flag: bool) -> None:
+    """``m.training = flag`` (straight into the instance dict where the
+    flag lives, skipping ``nn.Module.__setattr__``)."""
+    d = m.__dict__
+    if 'training' in d:
+        d['training'] = flag
+    else:
+        m.training = flag
+
+
+@functools.lru_cache(maxsize=None)
+def _is_sync_bn(cls: type) -> bool:
+    return issubclass(cls, nn.SyncBatchNorm) or 'SyncBatchNorm' in cls.__name__
+
+
 def _revert_sync_bn(model: nn.Module) -> nn.Module:
     try:
         from mmengine.model import revert_sync_batchnorm
@@ -164,8 +180,10 @@ def _structure(out: Any) -> Any:
 class ChannelAnalyzer:
     """Finds the channel units of a model for pruning.
 
-    It traces the model (torch.fx by default), propagates channel
-    dependencies through every op (residual adds, concat, split/chunk,
+    It records the op graph of the model (by default with one eager
+    forward, :class:`EagerTracer`; with a torch.fx symbolic trace where
+    that can not represent the model, noted in the report), propagates
+    channel dependencies through every op (residual adds, concat, split/chunk,
     depthwise and group convs (whole groups), shared modules, flatten into
     Linear, ...) and emits one unit config per group of channels that must
     be pruned together. Ops whose channel behaviour is unknown make the
@@ -178,18 +196,27 @@ class ChannelAnalyzer:
     Args:
         demo_input (tuple | dict | BaseDemoInput): Input shape, a demo
             input config or instance. Defaults to ``(1, 3, 224, 224)``.
-        tracer_type (str): 'FxTracer' (default) or 'BackwardTracer'
-            (walks ``grad_fn`` back from the summed outputs of the demo
-            forward, see :class:`BackwardTracer`; ``leaf_modules`` and
-            ``autowrap_functions`` only apply to FX).
+        tracer_type (str): 'FxTracer' (default: the op graph of the
+            forward, recorded by one eager forward, see
+            :class:`EagerTracer`, or by a torch.fx symbolic trace, see
+            ``symbolic_trace``) or 'BackwardTracer' (walks ``grad_fn``
+            back from the summed outputs of the demo forward, see
+            :class:`BackwardTracer`; ``leaf_modules`` and
+            ``autowrap_functions`` do not apply to it).
         leaf_modules (Sequence[str]): Module paths or class names traced
             as opaque ops (their channels are kept).
-        autowrap_functions (Sequence): Functions not traced into.
+        autowrap_functions (Sequence): Functions not traced into (torch.fx
+            only: given, the graph comes from the symbolic trace).
         check_forward (bool): Verify the units by a pruned forward.
             Defaults to True.
         progress (bool, optional): Show a progress bar; None shows it for
             graphs of more than 2000 ops.
         verbose (bool): Log the report. Defaults to False.
+        symbolic_trace (bool): Record the graph with a torch.fx symbolic
+            trace and a recording run instead of the eager tracer (the
+            analysis falls back to it, with a note in the report, where
+            the eager tracer can not represent the model, e.g. Python
+            control flow on tensor values). Defaults to False.
     """
 
     def __init__(self,
@@ -200,7 +227,8 @@ class ChannelAnalyzer:
                  autowrap_functions: Sequence = (),
                  check_forward: bool = True,
                  progress: Optional[bool] = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False,
+                 symbolic_trace: bool = False) -> None:
         from mmrazor.models.task_modules.demo_inputs import build_demo_input
         if tracer_type not in ('FxTracer', 'BackwardTracer'):
             raise ValueError("tracer_type must be 'FxTracer' or "
@@ -217,6 +245,7 @@ class ChannelAnalyzer:
         self.check_forward = check_forward
         self.progress = progress
         self.verbose = verbose
+        self.symbolic_trace = symbolic_trace
         self.report: Optional[ChannelAnalysisReport] = None
 
     # ------------------------------------------------------------------ api
@@ -239,10 +268,12 @@ class ChannelAnalyzer:
         report = ChannelAnalysisReport()
         # eval mode for the analysis; every module's own flag is restored
         # after (exactly, even where train() overrides would differ)
-        modules = list(model.modules())
+        self._named = list(model.named_modules())
+        modules = [m for _, m in self._named]
         flags = [m.training for m in modules]
-        for m in modules:
-            m.training = False
+        for m, flag in zip(modules, flags):
+            if flag:
+                _set_training(m, False)
         try:
             with torch.no_grad():
                 data = self.demo_input.get_data(model, training=False)
@@ -259,7 +290,9 @@ class ChannelAnalyzer:
                 units = self._check_units(model, data, units, report)
         finally:
             for m, flag in zip(modules, flags):
-                m.training = flag
+                if m.training is not flag:
+                    _set_training(m, flag)
+            self._named = None
         result = AnalysisResult()
         for name, cfg in units.items():
             n = cfg['init_args']['num_channels']
@@ -290,14 +323,96 @@ class ChannelAnalyzer:
         if self.tracer_type == 'BackwardTracer':
             from .backward_tracer import build_graph_by_backward_tracer
             return build_graph_by_backward_tracer(self, model, data)
+        if self.symbolic_trace:
+            return self._build_fx_graph(model, data)
+        if self.autowrap_functions:
+            graph, notes = self._build_fx_graph(model, data)
+            notes.insert(
+                0, 'traced with torch.fx: autowrap_functions only apply '
+                'to its symbolic trace')
+            return graph, notes
+        from .eager_tracer import EagerTraceError
+        try:
+            return self._build_eager_graph(model, data)
+        except EagerTraceError as e:
+            self._expected = None
+            self._small_run = None
+            graph, notes = self._build_fx_graph(model, data)
+            notes.insert(
+                0, f'the eager tracer can not represent this model ({e}); '
+                'traced with torch.fx')
+            return graph, notes
+
+    def _named_of(self, model: nn.Module) -> List[Tuple[str, nn.Module]]:
+        """``model.named_modules()``, listed once per analysis."""
+        named = getattr(self, '_named', None)
+        if named and named[0][1] is model:
+            return named
+        return list(model.named_modules())
+
+    def _leaf_paths(self, model: nn.Module) -> List[str]:
+        """``leaf_modules`` as paths under the ``_Forward`` wrapper."""
+        if not self.leaf_modules:
+            return []
+        names = dict(self._named_of(model))
+        return [
+            'model.' + p if '.' in p or p in names else p
+            for p in self.leaf_modules
+        ]
+
+    def _build_eager_graph(self, model: nn.Module, data: Any):
+        """One eager forward records the graph and its shapes (see
+        :class:`EagerTracer`), at the reduced input of
+        :meth:`_small_shape` when that runs."""
+        from .eager_tracer import EagerTraceError, EagerTracer
+        wrapper, inputs, notes = _wrap(model, data)
+        tracer = EagerTracer(leaf_modules=self._leaf_paths(model))
+        small = self._small_shape()
+        if small is not None:
+            try:
+                with torch.no_grad():
+                    if small == tuple(self.demo_input.input_shape):
+                        sdata = data  # the demo input itself
+                    else:
+                        sdata = self.demo_input.get_data(
+                            model, input_shape=small, training=False)
+                    swrapper, sinputs, _ = _wrap(model, sdata)
+                    graph, sout = tracer.trace(
+                        swrapper,
+                        sinputs,
+                        prefix='model.',
+                        named_modules=self._wrapper_named(swrapper, model))
+                # the unpruned reference of the quick pruned check
+                self._small_run = (sdata, _structure(sout))
+                return graph, notes
+            except EagerTraceError:
+                raise
+            except Exception as e:  # noqa: BLE001  reported in the notes
+                notes.append(
+                    f'shape recording at the reduced input {small} failed '
+                    f'({_reason(e)}); recorded at the full input size')
+        with torch.no_grad():
+            graph, out = tracer.trace(
+                wrapper,
+                inputs,
+                prefix='model.',
+                named_modules=self._wrapper_named(wrapper, model))
+        self._expected = _structure(out)
+        return graph, notes
+
+    def _wrapper_named(self, wrapper: nn.Module,
+                       model: nn.Module) -> List[Tuple[str, nn.Module]]:
+        """``wrapper.named_modules()`` from the model's list."""
+        return [('', wrapper)] + [('model.' + p if p else 'model', m)
+                                  for p, m in self._named_of(model)]
+
+    def _build_fx_graph(self, model: nn.Module, data: Any):
+        """The graph of a torch.fx symbolic trace and a recording run."""
         from mmrazor.structures.graph import ModuleGraph
         from .fx.fx_tracer import (FxTracer, ValueRecorder,
                                    trace_to_traced_module)
         wrapper, inputs, notes = _wrap(model, data)
-        leaf = [
-            'model.' + p if '.' in p or p in dict(model.named_modules()) else p
-            for p in self.leaf_modules
-        ]
+        leaf = self._leaf_paths(model)
         tracer = FxTracer(
             autowrap_functions=self.autowrap_functions, leaf_module=leaf)
         # no GraphModule: the graph is only interpreted, never compiled
@@ -380,16 +495,16 @@ class ChannelAnalyzer:
 
     def _check_units(self, model: nn.Module, data: Any, units: Dict,
                      report: ChannelAnalysisReport) -> Dict:
-        has_sync_bn = any(
-            isinstance(m, nn.SyncBatchNorm)
-            or 'SyncBatchNorm' in type(m).__name__ for m in model.modules())
+        named = self._named_of(model)
+        has_sync_bn = any(_is_sync_bn(type(m)) for _, m in named)
         if has_sync_bn:
             model = _revert_sync_bn(copy.deepcopy(model))
+            named = list(model.named_modules())
         # prune the model itself (dynamic op classes swapped in, see
         # UnitPruner) and put the original classes back after: nothing is
         # written to the parameters in eval mode, so no deep copy is needed
         from .unit_pruner import UnitPruner
-        pruner = UnitPruner(model, units)
+        pruner = UnitPruner(model, units, named_modules=dict(named))
         pruner.apply()
         try:
             return self._check_units_on(pruner, data, units, report)
