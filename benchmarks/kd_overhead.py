@@ -280,6 +280,7 @@ def quartiles(values):
 
 
 def main(argv=None) -> float:
+    from repeat_runs import add_runs_argument
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--iters', type=int, default=30)
     parser.add_argument('--warmup', type=int, default=5)
@@ -296,12 +297,7 @@ def main(argv=None) -> float:
         default=128,
         help='image size of the feature case, a multiple of 32')
     parser.add_argument('--det-batch', type=int, default=1)
-    parser.add_argument(
-        '--runs',
-        type=int,
-        default=1,
-        help='run the benchmark N times, each in a fresh process, and '
-        'print the spread of the figures of its last line')
+    add_runs_argument(parser)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.runs > 1:

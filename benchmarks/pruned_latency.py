@@ -89,6 +89,7 @@ def ort_runner(model, x, d, name):
 
 
 def main():
+    from repeat_runs import add_runs_argument
     parser = argparse.ArgumentParser()
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--iters', type=int, default=15)
@@ -115,12 +116,7 @@ def main():
         default=1,
         help='CPU threads of torch and ONNX Runtime (1: on a shared '
         'machine, two threads stall whenever the other core is busy)')
-    parser.add_argument(
-        '--runs',
-        type=int,
-        default=1,
-        help='run the benchmark N times, each in a fresh process, and '
-        'print the spread of the figures of its last line')
+    add_runs_argument(parser)
     args = parser.parse_args()
     if args.runs > 1:
         from repeat_runs import repeat_runs

@@ -71,6 +71,7 @@ PTQ_CFG = osp.join(
 
 
 def parse_args():
+    from repeat_runs import add_runs_argument
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--digits-ckpt', help='trained vanilla checkpoint')
     parser.add_argument(
@@ -84,12 +85,7 @@ def parse_args():
         nargs='+',
         default=[32, 224],
         help='input sizes of the int8 speed measurement')
-    parser.add_argument(
-        '--runs',
-        type=int,
-        default=1,
-        help='run the benchmark N times, each in a fresh process, and '
-        'print the spread of the figures of its last line')
+    add_runs_argument(parser)
     parser.add_argument(
         '--seed',
         type=int,

@@ -14,6 +14,7 @@ Used by the ``--runs N`` option of the benchmarks, e.g.::
 
     python benchmarks/kd_overhead.py --runs 3
 """
+import argparse
 import re
 import statistics
 import subprocess
@@ -70,6 +71,20 @@ def summarise(lines: Sequence[str]) -> List[str]:
             same = len(set(values)) == 1
             last.append(f'{key}={values[0] if same else ",".join(values)}')
     return out + [' '.join(last)]
+
+
+def add_runs_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the ``--runs N`` option every repeatable benchmark shares.
+
+    Args:
+        parser (argparse.ArgumentParser): The benchmark's parser.
+    """
+    parser.add_argument(
+        '--runs',
+        type=int,
+        default=1,
+        help='run the benchmark N times, each in a fresh process, and '
+        'print the spread of the figures of its last line')
 
 
 def repeat_runs(

@@ -61,6 +61,7 @@ def build(num_classes: int = 1000):
 
 
 def main():
+    from repeat_runs import add_runs_argument
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
@@ -73,12 +74,7 @@ def main():
         default=[1, 0],
         help='intra-op thread counts to measure, one run each; 0 keeps '
         "torch's default")
-    parser.add_argument(
-        '--runs',
-        type=int,
-        default=1,
-        help='run the benchmark N times, each in a fresh process, and '
-        'print the spread of the figures of its last line')
+    add_runs_argument(parser)
     args = parser.parse_args()
     if args.runs > 1:
         from repeat_runs import repeat_runs
