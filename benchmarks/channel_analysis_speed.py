@@ -15,11 +15,13 @@ Needs Torch-Pruning (benchmark only), installed with
 ``ratio=<worst ours/theirs>``.
 
     python benchmarks/channel_analysis_speed.py [--repeat 3] \
-        [--sizes 224 56] [--cold-size 224]
+        [--sizes 224 56] [--cold-sizes 224 56]
 
 Rows: both sides at each of ``--sizes`` (warm, best of ``--repeat``), and
 a cold first call of each side in a fresh process (model built first,
-not timed).
+not timed) at each of ``--cold-sizes`` (``--cold-size`` is an alias;
+``--cold-sizes 0`` drops the cold rows). As for the warm rows, the cold
+rows at 56x56 are the like-for-like ones.
 """
 import argparse
 import time
@@ -153,10 +155,14 @@ def main():
         default=[224, 56],
         help='input sizes of the warm rows (both sides the same)')
     parser.add_argument(
+        '--cold-sizes',
         '--cold-size',
+        dest='cold_sizes',
         type=int,
-        default=224,
-        help='input size of the cold first call (0: no cold rows)')
+        nargs='+',
+        default=[224, 56],
+        help='input sizes of the cold first calls, one fresh process '
+        'per side and size (0: no cold rows)')
     parser.add_argument(
         '--threads',
         type=int,
@@ -195,13 +201,12 @@ def main():
                                      lambda: theirs(model, size),
                                      args.repeat)
             row(name, f'{size}x{size}', o, t)
-        if args.cold_size:
-            o = cold_in_fresh_process('ours', name, args.cold_size,
-                                      args.threads)
-            t = cold_in_fresh_process('theirs', name, args.cold_size,
-                                      args.threads)
-            row(name, f'cold first call, {args.cold_size}x{args.cold_size}',
-                o, t)
+        for size in args.cold_sizes:
+            if not size:
+                continue
+            o = cold_in_fresh_process('ours', name, size, args.threads)
+            t = cold_in_fresh_process('theirs', name, size, args.threads)
+            row(name, f'cold first call, {size}x{size}', o, t)
     print(f'ratio={worst:.2f}')
 
 
