@@ -10,6 +10,7 @@ from torch import nn
 
 from mmrazor.registry import TASK_UTILS
 from mmrazor.utils import print_log
+from .unit_pruner import UnitPruner
 
 
 class AnalysisResult(dict):
@@ -503,7 +504,6 @@ class ChannelAnalyzer:
         # prune the model itself (dynamic op classes swapped in, see
         # UnitPruner) and put the original classes back after: nothing is
         # written to the parameters in eval mode, so no deep copy is needed
-        from .unit_pruner import UnitPruner
         pruner = UnitPruner(model, units, named_modules=dict(named))
         pruner.apply()
         try:

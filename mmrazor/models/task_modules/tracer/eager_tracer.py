@@ -163,6 +163,9 @@ def _target_to_str(target: Any) -> str:
         op = target
         if _is_magic(op):
             op = op[2:-2]
+    if op.lower() == op:
+        # nothing upper case (module paths): the regex would keep it
+        return op
     return _snake_case(op)
 
 
@@ -305,7 +308,10 @@ def is_leaf_module(m: nn.Module, path: str, leaf_names: frozenset,
 @functools.lru_cache(maxsize=None)
 def _leaf_class(cls: type) -> bool:
     from mmrazor.models.architectures.dynamic_ops import DynamicMixin
-    if issubclass(cls, DynamicMixin) and not issubclass(cls, nn.Sequential):
+    # the MRO, not issubclass: the ABC check of a class that is not a
+    # dynamic op walks every dynamic op class (DynamicMixin has no
+    # virtual subclasses)
+    if DynamicMixin in cls.__mro__ and not issubclass(cls, nn.Sequential):
         return True
     if issubclass(
             cls,
