@@ -1088,6 +1088,10 @@ def _record_weights(nrec: int) -> np.ndarray:
     return _WEIGHTS[:nrec]
 
 
+# the first draw at import (a first analysis would pay for the generator)
+_record_weights(1)
+
+
 def _record_set_groups(pairs: np.ndarray, comp: np.ndarray, ncomp: int,
                        nrec: int) -> Tuple[np.ndarray, int]:
     """Group items by the set of records they appear in.

@@ -232,7 +232,10 @@ class DefaultDemoInput(BaseDemoInput):
 
     def _get_data(self, model, input_shape, training):
         from mmrazor.models.algorithms.base import BaseAlgorithm
-        if isinstance(model, BaseAlgorithm):
+
+        # the MRO, not isinstance (the ABC check of another class walks
+        # every algorithm class; no virtual subclasses)
+        if BaseAlgorithm in type(model).__mro__:
             model = model.architecture
         cls = _SCOPE_CLASSES.get(self.scope) if self.scope else None
         if cls is None:

@@ -264,7 +264,10 @@ class ChannelAnalyzer:
         self._expected = None
         self._small_run = None
         from mmrazor.models.algorithms.base import BaseAlgorithm
-        if isinstance(model, BaseAlgorithm):
+
+        # the MRO, not isinstance: the ABC check of a class that is not an
+        # algorithm walks every algorithm class (no virtual subclasses)
+        if BaseAlgorithm in type(model).__mro__:
             model = model.architecture
         report = ChannelAnalysisReport()
         # eval mode for the analysis; every module's own flag is restored

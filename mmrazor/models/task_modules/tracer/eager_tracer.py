@@ -50,6 +50,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.fx.graph import _is_magic, _snake_case
 from torch.overrides import TorchFunctionMode
 
 from mmrazor.structures.graph.module_graph import ModuleGraph, ModuleNode
@@ -156,7 +157,6 @@ _SHAPE_ONLY.update({
 @functools.lru_cache(maxsize=4096)
 def _target_to_str(target: Any) -> str:
     """The node name candidate of ``target`` (as ``fx.Graph`` makes it)."""
-    from torch.fx.graph import _is_magic, _snake_case
     if callable(target):
         op = target.__name__
     else:
@@ -860,5 +860,11 @@ def _has_tensor(value: Any) -> bool:
         return any(_has_tensor(v) for v in value.values())
     return False
 
+
+# the common torch.nn classes at import (a first trace would create them)
+for _cls in (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.ReLU, nn.ReLU6,
+             nn.Sequential, nn.ModuleList, nn.AdaptiveAvgPool2d,
+             nn.MaxPool2d, nn.Dropout, nn.Identity):
+    _intercepting_class(_cls)
 
 __all__ = ['EagerTracer', 'EagerTraceError', 'is_leaf_module']
