@@ -50,7 +50,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
-from torch.fx.graph import _is_magic, _snake_case
+from torch.fx.graph import (_illegal_char_regex, _is_magic, _name_regex,
+                            _snake_case)
 from torch.overrides import TorchFunctionMode
 
 from mmrazor.structures.graph.module_graph import ModuleGraph, ModuleNode
@@ -163,10 +164,15 @@ def _target_to_str(target: Any) -> str:
         op = target
         if _is_magic(op):
             op = op[2:-2]
-    if op.lower() == op:
-        # nothing upper case (module paths): the regex would keep it
-        return op
-    return _snake_case(op)
+    if op.lower() != op:  # (nothing upper case: the regex keeps it)
+        op = _snake_case(op)
+    if _name_regex.match(op) is None:
+        # what ``_Namespace.create_name`` makes of it (done once here:
+        # the name is then valid as it is, and found faster there)
+        op = _illegal_char_regex.sub('_', op) or '_unnamed'
+        if op[0].isdigit():
+            op = f'_{op}'
+    return op
 
 
 class _TracedInt(int):
