@@ -166,6 +166,14 @@ def _target_to_str(target: Any) -> str:
             op = op[2:-2]
     if op.lower() != op:  # (nothing upper case: the regex keeps it)
         op = _snake_case(op)
+    if op.isascii():
+        # the common cases without the regexes: a valid name, or a
+        # module path whose single dots become underscores
+        if op.isidentifier():
+            return op
+        dotted = op.replace('.', '_')
+        if '..' not in op and dotted.isidentifier():
+            return dotted
     if _name_regex.match(op) is None:
         # what ``_Namespace.create_name`` makes of it (done once here:
         # the name is then valid as it is, and found faster there)
