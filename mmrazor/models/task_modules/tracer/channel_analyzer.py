@@ -10,7 +10,7 @@ from torch import nn
 
 from mmrazor.registry import TASK_UTILS
 from mmrazor.utils import print_log
-from .unit_pruner import UnitPruner
+from .unit_pruner import UnitPruner, prepare_check_classes
 
 
 class AnalysisResult(dict):
@@ -248,6 +248,9 @@ class ChannelAnalyzer:
         self.verbose = verbose
         self.symbolic_trace = symbolic_trace
         self.report: Optional[ChannelAnalysisReport] = None
+        if check_forward:
+            # the per-class machinery of the check, once per process
+            prepare_check_classes()
 
     # ------------------------------------------------------------------ api
     def analyze(self, model: nn.Module) -> AnalysisResult:

@@ -169,6 +169,17 @@ def _shape_checked(dyn: type) -> type:
     return type(dyn.__name__, (dyn, ), attrs)
 
 
+@functools.lru_cache(maxsize=None)
+def prepare_check_classes() -> None:
+    """Create the check class (see :func:`_shape_checked`) of every
+    dynamic op of the default map once, ahead of a first check (the
+    classes are cached per dynamic op class)."""
+    from mmrazor.models.mutables.mutable_channel.units import \
+        mutable_channel_unit
+    for dyn in mutable_channel_unit.default_dynamic_op_map().values():
+        _shape_checked(dyn)
+
+
 class UnitPruner:
     """Prunes the candidate units of a model in place, for a check forward.
 
