@@ -198,8 +198,7 @@ def main():
             ours(model, size)  # warm-up (imports, allocator)
             theirs(model, size)
             o, t = timed_alternately(lambda: ours(model, size),
-                                     lambda: theirs(model, size),
-                                     args.repeat)
+                                     lambda: theirs(model, size), args.repeat)
             row(name, f'{size}x{size}', o, t)
         for size in args.cold_sizes:
             if not size:

@@ -877,8 +877,8 @@ def _has_tensor(value: Any) -> bool:
 
 # the common torch.nn classes at import (a first trace would create them)
 for _cls in (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.ReLU, nn.ReLU6,
-             nn.Sequential, nn.ModuleList, nn.AdaptiveAvgPool2d,
-             nn.MaxPool2d, nn.Dropout, nn.Identity):
+             nn.Sequential, nn.ModuleList, nn.AdaptiveAvgPool2d, nn.MaxPool2d,
+             nn.Dropout, nn.Identity):
     _intercepting_class(_cls)
 
 __all__ = ['EagerTracer', 'EagerTraceError', 'is_leaf_module']
