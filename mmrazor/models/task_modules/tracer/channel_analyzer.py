@@ -167,6 +167,30 @@ def _revert_sync_bn(model: nn.Module) -> nn.Module:
         return model
 
 
+def _named_modules(model: nn.Module) -> List[Tuple[str, nn.Module]]:
+    """``list(model.named_modules())`` by a plain recursion (the nested
+    generators cost more than the rest of the walk); any module class
+    with its own ``named_modules`` gets the method itself."""
+    base = nn.Module.named_modules
+    out: List[Tuple[str, nn.Module]] = []
+    memo: set = set()
+
+    def walk(m: nn.Module, prefix: str) -> bool:
+        if type(m).named_modules is not base:
+            return False
+        if m in memo:
+            return True
+        memo.add(m)
+        out.append((prefix, m))
+        for name, sub in m._modules.items():
+            if sub is not None and not walk(
+                    sub, prefix + ('.' if prefix else '') + name):
+                return False
+        return True
+
+    return out if walk(model, '') else list(model.named_modules())
+
+
 def _structure(out: Any) -> Any:
     if isinstance(out, torch.Tensor):
         return tuple(out.shape)
@@ -275,7 +299,7 @@ class ChannelAnalyzer:
         report = ChannelAnalysisReport()
         # eval mode for the analysis; every module's own flag is restored
         # after (exactly, even where train() overrides would differ)
-        self._named = list(model.named_modules())
+        self._named = _named_modules(model)
         modules = [m for _, m in self._named]
         flags = [m.training for m in modules]
         for m, flag in zip(modules, flags):
