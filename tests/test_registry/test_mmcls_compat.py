@@ -91,8 +91,9 @@ def test_cfg_path_mmcls_get_model():
 
 
 def test_missing_package_error_names_pip_package():
-    with pytest.raises(ModuleNotFoundError, match='pip install mmpose'):
-        mmcls_compat.get_model('mmpose::foo/bar.py')
+    # mmaction is never part of the stack; its pip name differs
+    with pytest.raises(ModuleNotFoundError, match='pip install mmaction2'):
+        mmcls_compat.get_model('mmaction::foo/bar.py')
 
 
 def test_cls_data_sample_is_mmpretrain_data_sample():
