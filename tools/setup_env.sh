@@ -184,6 +184,12 @@ else
     --no-deps --no-build-isolation -e "$REPO"
 fi
 step_end
+# pip of the stack installing into .venv (optional parts, never the stack)
+vpip() {
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q \
+    "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+}
+
 if [ "$WITH_MMPOSE" = 1 ]; then
   # optional: into .venv only, never into the shared stack
   step_start "mmpose into .venv (requirements/mmpose.txt)"
@@ -192,10 +198,6 @@ if [ "$WITH_MMPOSE" = 1 ]; then
   if "$VENV/bin/python" -c "$POSE_CHECK" 2>/dev/null; then
     echo "[setup_env]   already installed"
   else
-    vpip() {
-      "$VENV/bin/python" -m pip install --disable-pip-version-check -q \
-        "$@" 2> >(grep -v "is ignored: it is neither" >&2)
-    }
     vpip $(grep -i '^cython==' "$POSE_REQ")
     vpip --no-deps --no-build-isolation --no-binary xtcocotools \
       -r "$POSE_REQ"
@@ -211,8 +213,7 @@ if [ "$WITH_BENCHMARKS" = 1 ]; then
   [ -f "$BREQ" ] || die "$BREQ is missing"
   # pip comes from the stack; the target is .venv's own site-packages, so
   # the shared stack stays as its lock file says.
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q \
-    --no-deps -r "$BREQ" 2> >(grep -v "is ignored: it is neither" >&2)
+  vpip --no-deps -r "$BREQ"
   step_end
 fi
 echo "[setup_env] ready in $(( $(date +%s) - T0 ))s: $VENV/bin/python"
